@@ -1,0 +1,1 @@
+"""Emotion capture: the camera page, its WebSocket consumer and clip analysis (to come)."""

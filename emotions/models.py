@@ -1,0 +1,1 @@
+# Emotion readings and clips arrive with the camera and clip features.

@@ -1,0 +1,1 @@
+"""The core domain: halls, exhibits, visitor profiles and visits."""

@@ -1,0 +1,29 @@
+"""Root URLconf.
+
+Later features plug in here: the camera pages (``emotions.urls``, namespace ``emotions``),
+the API and its docs. Template code probes optional URL names with ``{% optional_url %}``,
+so adding a route is enough to make its links appear.
+"""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from museum_site.core import views as core_views
+
+admin.site.site_header = "Museum emotion platform"
+admin.site.site_title = "Museum emotion platform"
+admin.site.index_title = "Collection, visitors and visits"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/signup/", core_views.signup, name="signup"),
+    # login, logout, password_change(_done), password_reset(_done|_confirm|_complete)
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("museum_site.core.urls")),
+]
+
+if settings.DEBUG:
+    # Uploaded exhibit images in development; production serves MEDIA_ROOT from the proxy.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,1 @@
+"""Exhibit recommendations for visitors, built on their visits and emotions (to come)."""

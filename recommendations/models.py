@@ -1,0 +1,1 @@
+# Recommendation models (if any) arrive with the recommendations feature.

@@ -1,0 +1,31 @@
+"""The ASGI application that daphne serves: HTTP to Django, WebSockets behind checks."""
+
+from channels.routing import ProtocolTypeRouter
+from channels.testing import HttpCommunicator, WebsocketCommunicator
+
+from museum_site.asgi import application
+
+
+def test_it_routes_http_and_websockets():
+    assert isinstance(application, ProtocolTypeRouter)
+    assert set(application.application_mapping) == {"http", "websocket"}
+
+
+async def test_it_serves_django_over_http_with_security_headers():
+    communicator = HttpCommunicator(
+        application, "GET", "/no-such-page/", headers=[(b"host", b"testserver")]
+    )
+    response = await communicator.get_response()
+    headers = dict(response["headers"])
+    assert response["status"] == 404
+    assert headers[b"X-Frame-Options"] == b"DENY"
+    assert headers[b"X-Content-Type-Options"] == b"nosniff"
+
+
+async def test_it_refuses_websockets_from_foreign_origins():
+    communicator = WebsocketCommunicator(
+        application, "/ws/anything/", headers=[(b"origin", b"https://evil.example")]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+    await communicator.disconnect()
