@@ -1,1 +1,183 @@
-# Emotion readings and clips arrive with the camera and clip features.
+"""Emotion readings: what the model read on visitors' faces, live or from recorded clips.
+
+A reading is an aggregate, never an image: the mean class probabilities of the faces seen in
+one time bucket (one second for the live camera, one sampled second of a clip), with the number
+of frames and faces behind it. Probabilities are seven float columns rather than a JSON blob so
+that reports can average them in SQL.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from ml import EMOTIONS
+from museum_site.core.models import Exhibit, Visit, VisitorProfile
+
+EMOTION_CHOICES = [(name, name.capitalize()) for name in EMOTIONS]
+
+
+class ReadingSource(models.TextChoices):
+    LIVE = "live", "Live camera"
+    CLIP = "clip", "Recorded clip"
+
+
+class ClipStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    DONE = "done", "Done"
+    NO_FACE = "no_face", "No face found"
+    FAILED = "failed", "Failed"
+
+
+class Clip(models.Model):
+    """A recorded video sent by a visitor (or a partner app) for analysis by a Celery worker.
+
+    The file lives in a private storage (never served by URL) and is deleted after analysis
+    unless ``keep_file`` (the visitor's opt-in at upload time) is set.
+    """
+
+    visitor = models.ForeignKey(
+        VisitorProfile,
+        on_delete=models.CASCADE,
+        related_name="clips",
+        help_text="Who sent the clip.",
+    )
+    exhibit = models.ForeignKey(Exhibit, on_delete=models.PROTECT, related_name="clips")
+    visit = models.ForeignKey(
+        Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="clips"
+    )
+    file = models.FileField(
+        upload_to="clips/%Y/%m/",
+        blank=True,
+        max_length=255,
+        help_text="The uploaded video; emptied once analysed unless the visitor opted in.",
+    )
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    keep_file = models.BooleanField(
+        default=False, help_text="Visitor opted in to keep the video after analysis."
+    )
+    status = models.CharField(
+        max_length=12, choices=ClipStatus.choices, default=ClipStatus.UPLOADED, db_index=True
+    )
+    progress = models.FloatField(default=0.0, help_text="Share of the clip analysed (0-1).")
+    error = models.TextField(blank=True, help_text="Why analysis failed, in words for the visitor.")
+    timeline = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per-second summary: [{t, label, faces, probabilities}], filled by the analysis.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "emotions_clip"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0.0, progress__lte=1.0), name="emotions_clip_progress_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Clip {self.pk} of {self.exhibit} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ClipStatus.DONE, ClipStatus.NO_FACE, ClipStatus.FAILED}
+
+
+class EmotionReading(models.Model):
+    visitor = models.ForeignKey(
+        VisitorProfile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emotion_readings",
+        help_text="Whose face it was; empty once the visitor erased their account "
+        "(the reading then only counts towards anonymous aggregates).",
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="emotion_readings"
+    )
+    exhibit = models.ForeignKey(
+        Exhibit,
+        on_delete=models.PROTECT,
+        related_name="emotion_readings",
+        help_text="The exhibit the visitor was looking at.",
+    )
+    clip = models.ForeignKey(
+        "emotions.Clip",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="readings",
+        help_text="The clip this reading comes from (clip readings only).",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="Start of the time bucket.")
+    offset_seconds = models.FloatField(
+        null=True, blank=True, help_text="Clip readings: seconds from the start of the clip."
+    )
+    source = models.CharField(
+        max_length=8, choices=ReadingSource.choices, default=ReadingSource.LIVE
+    )
+    label = models.CharField(
+        max_length=10, choices=EMOTION_CHOICES, help_text="Most likely emotion."
+    )
+    confidence = models.FloatField(help_text="Probability of the top emotion (0-1).")
+    face_count = models.PositiveSmallIntegerField(
+        default=1, help_text="Faces averaged in this reading."
+    )
+    frame_count = models.PositiveIntegerField(
+        default=1, help_text="Frames averaged in this reading."
+    )
+    angry = models.FloatField(default=0.0)
+    disgust = models.FloatField(default=0.0)
+    fear = models.FloatField(default=0.0)
+    happy = models.FloatField(default=0.0)
+    sad = models.FloatField(default=0.0)
+    surprise = models.FloatField(default=0.0)
+    neutral = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "emotions_reading"
+        ordering = ["-recorded_at"]
+        indexes = [
+            models.Index(fields=["exhibit", "recorded_at"], name="emotions_reading_exhibit_idx"),
+            models.Index(fields=["visitor", "recorded_at"], name="emotions_reading_visitor_idx"),
+            models.Index(fields=["recorded_at", "source"], name="emotions_reading_time_idx"),
+            models.Index(fields=["clip", "offset_seconds"], name="emotions_reading_clip_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(label__in=list(EMOTIONS)), name="emotions_reading_label_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0.0, confidence__lte=1.0),
+                name="emotions_reading_confidence_0_1",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__gte": 0.0, f"{name}__lte": 1.0}),
+                    name=f"emotions_reading_{name}_0_1",
+                )
+                for name in EMOTIONS
+            ],
+            models.CheckConstraint(
+                condition=Q(source=ReadingSource.LIVE, clip__isnull=True)
+                | Q(source=ReadingSource.CLIP, clip__isnull=False),
+                name="emotions_reading_clip_matches_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} at {self.exhibit} ({self.recorded_at:%Y-%m-%d %H:%M:%S})"
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in EMOTIONS}

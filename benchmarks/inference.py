@@ -1,0 +1,116 @@
+"""Inference speed of the shipped model on this machine, one thread unless told otherwise.
+
+    .venv/bin/python benchmarks/inference.py [--weights FILE] [--frames 200] [--threads 1]
+
+Prints: per-face classification time; per-frame time (JPEG decode + detect + classify) at
+640x480 and 320x240 with p50/p95; batched classification throughput in faces/s; and, with
+--accuracy, the val.npz accuracy of fp32 vs bfloat16 inference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from ml import EMOTIONS  # noqa: E402
+from ml.data import load_npz  # noqa: E402
+from ml.inference import DEFAULT_MODEL_FILE, EmotionClassifier, analyse_jpeg  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def make_frame(faces: np.ndarray, size: tuple[int, int]) -> bytes:
+    width, height = size
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(90, 170, (height, width), dtype=np.uint8), (0, 0), 8)
+    face_px = height // 3
+    for i, face in enumerate(faces):
+        x = width // 8 + i * (face_px + width // 16)
+        frame[height // 3 : height // 3 + face_px, x : x + face_px] = cv2.resize(
+            face, (face_px, face_px)
+        )
+    ok, jpeg = cv2.imencode(
+        ".jpg", cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+    )
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return jpeg.tobytes()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--weights", default=str(DEFAULT_MODEL_FILE))
+    parser.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/fer2013/val.npz"))
+    parser.add_argument("--frames", type=int, default=200, help="frames per size (default: 200)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads (default: 1)"
+    )
+    parser.add_argument(
+        "--accuracy", action="store_true", help="also compare fp32/bf16 accuracy on --data"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    faces = load_npz(args.data)
+    happy = faces.images[faces.labels == EMOTIONS.index("happy")]
+    print(f"torch {torch.__version__}, {args.threads} thread(s), weights {args.weights}")
+    for bf16 in (False, True):
+        clf = EmotionClassifier(args.weights, bf16=bf16)
+        name = "bf16" if bf16 else "fp32"
+        one = happy[:1]
+        clf.classify(one)
+        per_face = timed(lambda clf=clf, one=one: clf.classify(one), 300)
+        batch = happy[:64]
+        clf.classify(batch)
+        batched = timed(lambda clf=clf, batch=batch: clf.classify(batch), 20)
+        print(
+            f"[{name}] classify one face: p50 {statistics.median(per_face):.2f} ms, "
+            f"p95 {percentile(per_face, 95):.2f} ms; batched (64): "
+            f"{64 / (statistics.median(batched) / 1000):.0f} faces/s"
+        )
+        for size in ((640, 480), (320, 240)):
+            jpeg = make_frame(happy[:2], size)
+            found = len(analyse_jpeg(jpeg, classifier=clf))
+            frame_ms = timed(
+                lambda jpeg=jpeg, clf=clf: analyse_jpeg(jpeg, classifier=clf), args.frames
+            )
+            print(
+                f"[{name}] frame {size[0]}x{size[1]} ({found} faces): decode+detect+classify "
+                f"p50 {statistics.median(frame_ms):.2f} ms, p95 {percentile(frame_ms, 95):.2f} ms"
+            )
+        if args.accuracy:
+            probs = np.concatenate(
+                [clf.classify(faces.images[i : i + 256]) for i in range(0, len(faces), 256)]
+            )
+            print(
+                f"[{name}] accuracy on {Path(args.data).name} (no TTA): "
+                f"{(probs.argmax(1) == faces.labels).mean():.4f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

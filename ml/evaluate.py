@@ -1,0 +1,210 @@
+"""Evaluate a model file on any supported face data layout.
+
+    python -m ml.evaluate --weights ml/weights/emotion_cnn.pt --data ../shared/data/fer2013/val.npz
+    python -m ml.evaluate --weights FILE --data fer2013.csv --usage PrivateTest --json
+
+Prints accuracy, macro-F1, per-class precision/recall and the confusion matrix; with ``--json``
+the last line printed is one JSON object (``accuracy``, ``macro_f1``, ``n``, ``confusion``,
+``per_class``, ...). Writes the confusion matrix as a PNG (``--plot``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from ml import EMOTIONS
+from ml.data import DatasetError, FaceArrays, load_faces
+from ml.presets import FaceEvalPreset
+from ml.utils import classification_report, confusion_matrix, load_weights, pick_device
+
+__all__ = ["evaluate", "plot_confusion", "predict_probabilities", "main"]
+
+
+@torch.inference_mode()
+def predict_probabilities(
+    model: nn.Module,
+    preset: FaceEvalPreset,
+    images: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 256,
+    flip_tta: bool = True,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+) -> np.ndarray:
+    """Softmax probabilities (N, 7) for uint8 faces (N, 48, 48); ``flip_tta`` averages a mirror."""
+    device = torch.device(device)
+    faces = torch.as_tensor(images)
+    if faces.ndim == 3:
+        faces = faces.unsqueeze(1)
+    model.eval()
+    out = []
+    for start in range(0, len(faces), batch_size):
+        batch = preset(faces[start : start + batch_size].to(device))
+        batch = batch.contiguous(memory_format=torch.channels_last)
+        dtype = torch.bfloat16 if device.type == "cpu" else torch.float16
+        with torch.autocast(device.type, dtype=dtype, enabled=amp):
+            logits = model(batch).float()
+            if flip_tta:
+                logits = (logits + model(batch.flip(-1)).float()) / 2
+        out.append(torch.softmax(logits, dim=1).cpu())
+    if not out:
+        return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
+    return torch.cat(out).numpy()
+
+
+def evaluate(
+    model: nn.Module,
+    preset: FaceEvalPreset,
+    faces: FaceArrays,
+    *,
+    flip_tta: bool = True,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+) -> dict[str, Any]:
+    """Classification report (accuracy, macro_f1, per_class, confusion, n) on ``faces``."""
+    probs = predict_probabilities(
+        model,
+        preset,
+        faces.images,
+        batch_size=batch_size,
+        flip_tta=flip_tta,
+        device=device,
+        amp=amp,
+    )
+    predictions = probs.argmax(axis=1)
+    return classification_report(confusion_matrix(faces.labels, predictions, len(EMOTIONS)))
+
+
+def plot_confusion(matrix: np.ndarray, path: str | Path, title: str = "") -> None:
+    """Row-normalised confusion matrix as a PNG (OpenCV only: no plotting stack needed)."""
+    cell, left, top = 70, 110, 60 if title else 30
+    n = len(matrix)
+    rows = matrix.sum(axis=1, keepdims=True).clip(min=1)
+    share = matrix / rows
+    image = np.full((top + n * cell + 90, left + n * cell + 10, 3), 255, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    if title:
+        cv2.putText(image, title, (10, 25), font, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+    for i in range(n):
+        for j in range(n):
+            shade = int(255 * (1 - share[i, j]))
+            x, y = left + j * cell, top + i * cell
+            cv2.rectangle(image, (x, y), (x + cell, y + cell), (255, shade, shade), -1)
+            colour = (255, 255, 255) if share[i, j] > 0.5 else (0, 0, 0)
+            cv2.putText(
+                image, f"{share[i, j]:.2f}", (x + 12, y + 32), font, 0.5, colour, 1, cv2.LINE_AA
+            )
+            cv2.putText(
+                image, str(matrix[i, j]), (x + 12, y + 52), font, 0.4, colour, 1, cv2.LINE_AA
+            )
+        cv2.putText(
+            image, EMOTIONS[i], (5, top + i * cell + 40), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA
+        )
+        x = left + i * cell + 5
+        cv2.putText(
+            image, EMOTIONS[i][:8], (x, top + n * cell + 25), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA
+        )
+    cv2.putText(
+        image,
+        "rows: true class, columns: predicted",
+        (left, top + n * cell + 70),
+        font,
+        0.5,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
+    cv2.imwrite(str(path), image)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [
+        f"faces: {report['n']}",
+        f"accuracy: {report['accuracy']:.4f}",
+        f"macro-F1: {report['macro_f1']:.4f}",
+        "",
+        f"{'class':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}",
+    ]
+    for name, row in report["per_class"].items():
+        lines.append(
+            f"{name:<10}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>9}"
+        )
+    lines += ["", "confusion matrix (rows: true, columns: predicted)"]
+    lines.append(" " * 10 + "".join(f"{c[:7]:>8}" for c in EMOTIONS))
+    for name, row in zip(EMOTIONS, report["confusion"], strict=True):
+        lines.append(f"{name:<10}" + "".join(f"{v:>8}" for v in row))
+    return "\n".join(lines)
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Evaluate a facial-expression model.")
+    parser.add_argument("--weights", required=True, help="model file (exported or a checkpoint)")
+    parser.add_argument("--data", required=True, help=".npz, fer2013-style .csv, or image folder")
+    parser.add_argument(
+        "--usage", default=None, help="csv only: keep rows with this Usage (e.g. PrivateTest)"
+    )
+    parser.add_argument(
+        "--no-tta",
+        dest="flip_tta",
+        action="store_false",
+        help="disable horizontal-flip test-time augmentation (default: on)",
+    )
+    parser.add_argument("--batch-size", type=int, default=256, help="default: 256")
+    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: auto)")
+    parser.add_argument(
+        "--plot",
+        default="confusion_matrix.png",
+        help="confusion matrix PNG path, '' to skip (default: confusion_matrix.png)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object as the last line"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_args_parser().parse_args(argv)
+    try:
+        faces = load_faces(args.data, usage=args.usage)
+        model, preset, meta = load_weights(args.weights)
+    except (DatasetError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    device = pick_device(args.device)
+    model.to(device).to(memory_format=torch.channels_last)
+    started = time.perf_counter()
+    report = evaluate(
+        model, preset, faces, flip_tta=args.flip_tta, batch_size=args.batch_size, device=device
+    )
+    report.update(
+        weights=str(args.weights),
+        data=str(args.data),
+        flip_tta=args.flip_tta,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    print(format_report(report))
+    if args.plot:
+        plot_confusion(
+            np.array(report["confusion"]),
+            args.plot,
+            title=f"{Path(args.data).name}: accuracy {report['accuracy']:.3f}",
+        )
+        print(f"confusion matrix written to {args.plot}")
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
