@@ -14,6 +14,7 @@ Sign in with ``client.force_login(user)``: django-axes needs the request in
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -21,6 +22,18 @@ from django.contrib.auth.models import Group
 from museum_site.core import services
 
 PASSWORD = "museum-test-pass-42"
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def fer_val_path() -> Path:
+    """Real FER-2013 faces (shared/data beside the checkout); see tests/faces.py for frames."""
+    path = SHARED_DATA / "fer2013" / "val.npz"
+    if not path.is_file():
+        pytest.skip(f"real FER-2013 faces not found at {path} (set SHARED_DATA_DIR)")
+    return path
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

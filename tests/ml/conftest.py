@@ -1,23 +1,11 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ml import EMOTIONS
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
-
-
-@pytest.fixture(scope="session")
-def fer_val_path() -> Path:
-    path = SHARED_DATA / "fer2013" / "val.npz"
-    if not path.is_file():
-        pytest.skip(f"real FER-2013 faces not found at {path} (set SHARED_DATA_DIR)")
-    return path
 
 
 @pytest.fixture

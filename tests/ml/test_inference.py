@@ -18,8 +18,7 @@ from ml.inference import (
     decode_image,
     get_classifier,
 )
-
-from .faces import faces_of, frame_with_faces, jpeg_of
+from tests.faces import faces_of, frame_with_faces, jpeg_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
