@@ -8,9 +8,16 @@ that reports can average them in SQL.
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.functional import cached_property
 
 from ml import EMOTIONS
 from museum_site.core.models import Exhibit, Visit, VisitorProfile
@@ -32,6 +39,35 @@ class ClipStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+@deconstructible(path="emotions.models.PrivateClipStorage")
+class PrivateClipStorage(FileSystemStorage):
+    """Clip videos under ``settings.CLIP_STORAGE_ROOT``: outside MEDIA_ROOT and never served.
+
+    The location is read from settings on use (and re-read when a test overrides it), so the
+    migration does not freeze a machine-specific path.
+    """
+
+    @cached_property
+    def base_location(self) -> str:
+        return self._value_or_setting(self._location, settings.CLIP_STORAGE_ROOT)
+
+    def _clear_cached_properties(self, setting: str, **kwargs: object) -> None:
+        super()._clear_cached_properties(setting, **kwargs)
+        if setting == "CLIP_STORAGE_ROOT":
+            self.__dict__.pop("base_location", None)
+            self.__dict__.pop("location", None)
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("Clips are private: they have no URL.")
+
+
+def clip_upload_to(instance: Clip, filename: str) -> str:
+    """A random name: the visitor's file name is kept in ``original_name``, never on disk."""
+    suffix = PurePath(filename).suffix.lower()
+    suffix = suffix if suffix in {".mp4", ".webm", ".mov", ".m4v", ".mkv", ".avi"} else ".video"
+    return timezone.now().strftime("%Y/%m/") + uuid.uuid4().hex + suffix
+
+
 class Clip(models.Model):
     """A recorded video sent by a visitor (or a partner app) for analysis by a Celery worker.
 
@@ -50,7 +86,8 @@ class Clip(models.Model):
         Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="clips"
     )
     file = models.FileField(
-        upload_to="clips/%Y/%m/",
+        upload_to=clip_upload_to,
+        storage=PrivateClipStorage(),
         blank=True,
         max_length=255,
         help_text="The uploaded video; emptied once analysed unless the visitor opted in.",
@@ -74,6 +111,18 @@ class Clip(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker analysing the clip: a token only that worker knows, renewed by
+    # its progress updates. A redelivered task waits while the lease is fresh and takes the
+    # clip over once it is stale (the worker died), so a clip is never stuck in "processing".
+    lease_token = models.UUIDField(
+        null=True, blank=True, help_text="Set while a worker analyses the clip."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker holding the lease."
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker started analysing the clip."
+    )
 
     class Meta:
         db_table = "emotions_clip"
@@ -81,6 +130,11 @@ class Clip(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(progress__gte=0.0, progress__lte=1.0), name="emotions_clip_progress_0_1"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ClipStatus.PROCESSING)
+                | Q(lease_token__isnull=False, heartbeat_at__isnull=False),
+                name="emotions_clip_processing_has_lease",
             ),
         ]
 
@@ -172,6 +226,12 @@ class EmotionReading(models.Model):
                 condition=Q(source=ReadingSource.LIVE, clip__isnull=True)
                 | Q(source=ReadingSource.CLIP, clip__isnull=False),
                 name="emotions_reading_clip_matches_source",
+            ),
+            # One reading per second of a clip: a re-run can never add a second set.
+            models.UniqueConstraint(
+                fields=["clip", "offset_seconds"],
+                condition=Q(clip__isnull=False),
+                name="emotions_reading_clip_second_once",
             ),
         ]
 

@@ -113,6 +113,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With acks_late, Redis hands a task whose worker died to another worker after this many
+# seconds. Keep it above the longest task (the hard time limit) so live tasks are not re-sent.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int(
+        "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=1
+    ),
+}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -205,6 +212,23 @@ STORAGES = {
 MODEL_FILE = env_path(
     "MODEL_FILE", BASE_DIR / "ml" / "weights" / "emotion_cnn.pt", base_dir=BASE_DIR
 )
+
+# --- Recorded clips (emotions/clips.py) ---------------------------------------------------
+
+# Largest upload accepted, in bytes; bigger requests are refused before they are read.
+CLIP_MAX_BYTES = env_int("CLIP_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+# Longest clip accepted, in seconds of video.
+CLIP_MAX_SECONDS = env_int("CLIP_MAX_SECONDS", 300, minimum=1)
+# Frames analysed per second of video.
+CLIP_SAMPLE_FPS = env_int("CLIP_SAMPLE_FPS", 2, minimum=1)
+# Private: outside MEDIA_ROOT, never served by URL. Files are deleted after analysis unless
+# the visitor opted in to keep them.
+CLIP_STORAGE_ROOT = env_path(
+    "CLIP_STORAGE_ROOT", BASE_DIR / "private" / "clips", base_dir=BASE_DIR
+)
+# A worker renews its lease on a clip with each progress update; a lease older than this is
+# stale (the worker died) and a redelivered task takes the clip over.
+CLIP_LEASE_SECONDS = env_int("CLIP_LEASE_SECONDS", 60, minimum=5)
 
 # --- Security -----------------------------------------------------------------------------
 
