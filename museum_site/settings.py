@@ -55,9 +55,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "museum_site.core",
     "emotions",
     "recommendations",
+    "museum_site.api",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +234,75 @@ CLIP_STORAGE_ROOT = env_path(
 # A worker renews its lease on a clip with each progress update; a lease older than this is
 # stale (the worker died) and a redelivered task takes the clip over.
 CLIP_LEASE_SECONDS = env_int("CLIP_LEASE_SECONDS", 60, minimum=5)
+
+# --- Partner API (museum_site/api) --------------------------------------------------------
+
+# Rate limits: <n>/<second|minute|hour|day> per partner key, per user, per anonymous address,
+# and a second, smaller bucket for image analysis (each call runs the model).
+REST_FRAMEWORK = {
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that requests without credentials get 401 with an Api-Key challenge.
+        "museum_site.api.authentication.ApiKeyAuthentication",
+        "museum_site.api.authentication.VisitorTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["museum_site.api.permissions.IsSignedInOrPartner"],
+    "DEFAULT_THROTTLE_CLASSES": ["museum_site.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_RATE_ANON", "60/minute"),
+        "user": env_str("API_RATE_USER", "300/minute"),
+        "partner": env_str("API_RATE_PARTNER", "1200/minute"),
+        "analyse": env_str("API_RATE_ANALYSE", "30/minute"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "museum_site.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON only: the browsable API needs inline scripts, which the CSP forbids.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["museum_site.api.parsers.LimitedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "museum_site.api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} API",
+    "DESCRIPTION": "Collection, anonymous emotion aggregates, image analysis and visitors' "
+    "own data. Partners authenticate with `Authorization: Api-Key <key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"EmotionEnum": "emotions.models.EMOTION_CHOICES"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "museum_site.api.schema.add_error_responses",
+    ],
+}
+# Throttle counters must be shared by every process serving the API: Redis when configured.
+API_THROTTLE_CACHE = "api-throttle"
+CACHES = {
+    **globals().get(
+        "CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    ),
+    API_THROTTLE_CACHE: {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api-throttle",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "api-throttle",
+    },
+}
+# Largest image POST /api/v1/analyse/ accepts (bytes); bigger ones get 413.
+API_MAX_IMAGE_BYTES = env_int("API_MAX_IMAGE_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 # --- Security -----------------------------------------------------------------------------
 

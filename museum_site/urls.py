@@ -18,6 +18,7 @@ admin.site.index_title = "Collection, visitors and visits"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("museum_site.api.urls")),
     path("accounts/signup/", core_views.signup, name="signup"),
     # login, logout, password_change(_done), password_reset(_done|_confirm|_complete)
     path("accounts/", include("django.contrib.auth.urls")),
