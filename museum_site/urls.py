@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/signup/", core_views.signup, name="signup"),
     # login, logout, password_change(_done), password_reset(_done|_confirm|_complete)
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("emotions.urls")),
     path("", include("museum_site.core.urls")),
 ]
 

@@ -1,0 +1,105 @@
+"""Helpers for the live camera tests: signed-in WebSocket clients and real-face JPEG frames."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from ml import EMOTIONS
+from ml.inference import FaceResult, analyse_jpeg
+from museum_site.asgi import application
+from tests.faces import faces_of, frame_with_faces, jpeg_of
+
+ORIGIN = b"http://127.0.0.1"
+
+
+def session_headers(user=None, *, origin: bytes | None = ORIGIN) -> list[tuple[bytes, bytes]]:
+    """Handshake headers of a browser tab: its Origin and, for ``user``, a real session cookie.
+
+    Sync (it writes the session): call it from a fixture or the sync part of a test.
+    """
+    headers = [(b"origin", origin)] if origin else []
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode()))
+    return headers
+
+
+def camera_socket(slug: str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+    """A client of the full ASGI application (origin check, sessions, auth, routing)."""
+    return WebsocketCommunicator(application, f"/ws/exhibits/{slug}/camera/", headers=headers)
+
+
+def mood_socket(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, "/ws/mood/", headers=headers)
+
+
+async def receive_json(socket: WebsocketCommunicator, timeout: float = 10) -> dict[str, Any]:
+    return json.loads(await socket.receive_from(timeout=timeout))
+
+
+async def open_camera(slug: str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+    """A connected camera socket that has received its ``ready`` message."""
+    socket = camera_socket(slug, headers)
+    connected, _ = await socket.connect(timeout=10)
+    assert connected
+    ready = await receive_json(socket)
+    assert ready["type"] == "ready", ready
+    return socket
+
+
+async def expect_refusal(
+    socket: WebsocketCommunicator, *, code: str, close_code: int
+) -> dict[str, Any]:
+    """The socket says why (``code``), then closes with ``close_code``."""
+    error = await receive_json(socket)
+    assert error == {"type": "error", "code": code, "message": error["message"]}
+    assert error["message"]
+    closed = await socket.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": close_code}
+    return error
+
+
+@cache
+def face_frames(npz_path: Path, count: int, *, emotion: str = "happy") -> tuple[bytes, ...]:
+    """``count`` 320x240 JPEGs, each of one real FER-2013 face the real detector finds.
+
+    Like the page's frames: 640x480 downscaled to 320 px, JPEG quality 70. Not every FER face is
+    detectable (the Haar cascade misses some), so faces are tried in order until enough are.
+    """
+    frames: list[bytes] = []
+    for face in faces_of(npz_path, emotion, count * 4):
+        frame = frame_with_faces([face], size=(640, 480), face_px=200)
+        jpeg = jpeg_of(cv2.resize(frame, (320, 240), interpolation=cv2.INTER_AREA), quality=70)
+        if analyse_jpeg(jpeg):
+            frames.append(jpeg)
+            if len(frames) == count:
+                return tuple(frames)
+    raise AssertionError(f"only {len(frames)} of {count} {emotion} faces were detectable")
+
+
+def faceless_jpeg() -> bytes:
+    """A valid camera-sized JPEG with nothing face-like in it."""
+    rng = np.random.default_rng(7)
+    frame = cv2.GaussianBlur(rng.integers(90, 170, (240, 320), dtype=np.uint8), (0, 0), 8)
+    return jpeg_of(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+
+
+def fake_face(**probabilities: float) -> FaceResult:
+    """A face as the model would report it, for the tests that stand in for the model."""
+    probs = dict.fromkeys(EMOTIONS, 0.0)
+    probs.update(probabilities or {"happy": 1.0})
+    label = max(probs, key=probs.get)
+    return FaceResult(
+        box=(40, 30, 100, 100), probabilities=probs, label=label, confidence=probs[label]
+    )
