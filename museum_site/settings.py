@@ -9,6 +9,7 @@ mode, which requires ``SECRET_KEY`` and ``ALLOWED_HOSTS`` and passes ``check --d
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from museum_site.env import (
@@ -34,6 +35,8 @@ if PRODUCTION and DEBUG:
 # Only a DEBUG site may fall back to this key; it is useless anywhere else.
 _DEV_SECRET_KEY = "django-insecure-local-development-key-not-for-production"  # noqa: S105
 SECRET_KEY = env_secret("SECRET_KEY", dev_default=_DEV_SECRET_KEY if DEBUG else None)
+if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is the public development key; set a secret one.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -61,12 +64,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "museum_site.core",
     "emotions",
+    "museum_site.privacy",
     "recommendations",
     "museum_site.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (settings below, "Security").
+    "museum_site.privacy.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,8 +173,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
-# The version of the consent notice on /consent/. Raising it asks every visitor again.
-CURRENT_CONSENT_VERSION = 1
+# The version of the consent notice on /consent/. Raising it asks every visitor again; its
+# text is templates/privacy/notices/v<N>.html (2: retention, who sees what, keep-clips opt-in).
+CURRENT_CONSENT_VERSION = 2
 # An open visit started less than this long ago is continued instead of starting a new one.
 VISIT_REUSE_WINDOW = timedelta(hours=env_int("VISIT_REUSE_HOURS", 4, minimum=1))
 
@@ -304,9 +311,46 @@ CACHES = {
 # Largest image POST /api/v1/analyse/ accepts (bytes); bigger ones get 413.
 API_MAX_IMAGE_BYTES = env_int("API_MAX_IMAGE_BYTES", 5 * 1024 * 1024, minimum=1024)
 
+# --- Privacy (museum_site/privacy) --------------------------------------------------------
+
+# Retention: readings (and clip rows) older than this are deleted, clip videos after
+# CLIPS_RETENTION_DAYS even when kept. Both appear in the consent notice.
+READINGS_RETENTION_DAYS = env_int("READINGS_RETENTION_DAYS", 365, minimum=1)
+CLIPS_RETENTION_DAYS = env_int("CLIPS_RETENTION_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),  # what other apps scheduled above
+    # Daily, at a quiet hour of the museum's time zone (CELERY_TIMEZONE).
+    "privacy-purge-expired": {
+        "task": "privacy.purge_expired",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
+
 # --- Security -----------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Sent by museum_site.privacy.middleware. No 'unsafe-inline': scripts and styles live in
+# static files, data reaches them through data-* attributes or json_script.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "media-src": ["'self'", "blob:"],
+    "connect-src": ["'self'", "ws:", "wss:"],
+    "frame-ancestors": ["'none'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+# The camera only for our own pages; nothing here needs the microphone or location.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -5,12 +5,11 @@ the API and its docs. Template code probes optional URL names with ``{% optional
 so adding a route is enough to make its links appear.
 """
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 from museum_site.core import views as core_views
+from museum_site.privacy.urls import media_urlpatterns
 
 admin.site.site_header = "Museum emotion platform"
 admin.site.site_title = "Museum emotion platform"
@@ -24,8 +23,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("emotions.urls")),
     path("", include("museum_site.core.urls")),
+    path("", include("museum_site.privacy.urls")),
 ]
 
-if settings.DEBUG:
-    # Uploaded exhibit images in development; production serves MEDIA_ROOT from the proxy.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded exhibit images in development (DEBUG only), as downloads and never a clip;
+# production serves MEDIA_ROOT from the proxy with the same headers (README.md, "Privacy").
+urlpatterns += media_urlpatterns()

@@ -4,6 +4,11 @@ from django.http import HttpRequest
 
 from museum_site.core.models import Exhibit, Hall, Tag, Visit, VisitExhibit, VisitorProfile
 from museum_site.core.templatetags.museum_tags import duration
+from museum_site.privacy.admin import (
+    ConsentRecordInline,
+    erase_visitor_data,
+    export_visitor_data,
+)
 
 
 @admin.register(Hall)
@@ -81,6 +86,9 @@ class VisitorProfileAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
     readonly_fields = ["created_at"]
     ordering = ["user__username"]
+    # Data rights run by staff on a visitor's behalf (museum_site/privacy).
+    actions = [export_visitor_data, erase_visitor_data]
+    inlines = [ConsentRecordInline]
 
 
 class VisitExhibitInline(admin.TabularInline):

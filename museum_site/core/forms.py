@@ -51,16 +51,3 @@ class ExhibitFilterForm(forms.Form):
         required=False,
         empty_label="All tags",
     )
-
-
-class ConsentForm(forms.Form):
-    """Give or withdraw consent; which one is chosen by the submit button pressed."""
-
-    GIVE = "give"
-    WITHDRAW = "withdraw"
-
-    action = forms.ChoiceField(choices=[(GIVE, "Give consent"), (WITHDRAW, "Withdraw consent")])
-    keep_media = forms.BooleanField(
-        required=False,
-        label="Also keep my camera clips after they are analysed (optional)",
-    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from museum_site.core import views
+from museum_site.privacy import views as privacy_views
 
 app_name = "core"
 
@@ -15,5 +16,6 @@ urlpatterns = [
     path("e/<slug:slug>/", views.exhibit_short, name="exhibit_short"),
     path("me/", views.visitor_home, name="visitor_home"),
     path("me/visits/<int:pk>/", views.visit_detail, name="visit_detail"),
-    path("consent/", views.consent, name="consent"),
+    # The consent notice belongs to the privacy app; the name stays core:consent.
+    path("consent/", privacy_views.consent, name="consent"),
 ]

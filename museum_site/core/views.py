@@ -15,11 +15,10 @@ from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from museum_site.core import selectors, services
-from museum_site.core.forms import ConsentForm, ExhibitFilterForm, SignUpForm
+from museum_site.core.forms import ExhibitFilterForm, SignUpForm
 from museum_site.core.models import Exhibit, Hall, Visit
 
 EXHIBITS_PER_PAGE = 12
@@ -28,16 +27,6 @@ VISITS_PER_PAGE = 10
 
 def _paginate(request: HttpRequest, items, per_page: int) -> Page:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    """The ``next`` parameter if it points back into this site, else ``default``."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
 
 
 @require_GET
@@ -139,26 +128,3 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Someone else's visit looks exactly like a missing one.
         raise Http404("No such visit.") from None
     return render(request, "core/visit_detail.html", {"profile": profile, "visit": visit})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def consent(request: HttpRequest) -> HttpResponse:
-    profile = services.visitor_profile_get_or_create(user=request.user)
-    next_url = _safe_next(request, reverse("core:visitor_home"))
-    form = ConsentForm(request.POST or None, initial={"keep_media": profile.keep_media})
-    if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["action"] == ConsentForm.GIVE:
-            services.consent_give(profile=profile, keep_media=form.cleaned_data["keep_media"])
-            messages.success(request, "Thank you. Your consent is recorded.")
-        else:
-            services.consent_withdraw(profile=profile)
-            messages.info(request, "Your consent is withdrawn. The camera stays off for you.")
-        return redirect(next_url)
-    context = {
-        "profile": profile,
-        "form": form,
-        "next": next_url,
-        "consent_version": settings.CURRENT_CONSENT_VERSION,
-    }
-    return render(request, "core/consent.html", context)

@@ -87,7 +87,7 @@ def test_it_records_consent_and_returns_to_next(client, make_visitor):
     user = make_visitor("erin", consent=False)
     client.force_login(user)
     response = client.post(
-        "/consent/", {"action": "give", "keep_media": "on", "next": "/exhibits/"}
+        "/consent/", {"action": "give", "agree": "on", "keep_media": "on", "next": "/exhibits/"}
     )
     assert response.status_code == 302
     assert response["Location"] == "/exhibits/"
@@ -109,7 +109,7 @@ def test_it_withdraws_consent(client, visitor):
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x"])
 def test_it_never_redirects_off_site_after_consent(client, visitor, next_url):
     client.force_login(visitor)
-    response = client.post("/consent/", {"action": "give", "next": next_url})
+    response = client.post("/consent/", {"action": "give", "agree": "on", "next": next_url})
     assert response["Location"] == "/me/"
 
 

@@ -1,0 +1,1 @@
+"""Privacy: consent history, transparency pages, data export and erasure, retention, CSP."""
