@@ -42,7 +42,11 @@ def image_check(*, data: bytes) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image_format, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+    except Image.DecompressionBombError:
+        raise ImageRejected(
+            f"The image has too many pixels; at most {MAX_IMAGE_PIXELS} are analysed."
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageRejected("This is not a JPEG or PNG image.") from None
     if image_format not in ACCEPTED_FORMATS:
         raise ImageRejected(f"{image_format} images are not accepted; send a JPEG or PNG.")

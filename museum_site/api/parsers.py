@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
 from rest_framework.parsers import BaseParser, DataAndFiles, JSONParser
 from rest_framework.request import Request
@@ -64,9 +64,10 @@ class RawImageParser(BaseParser):
             raise PayloadTooLarge(f"The image is larger than the limit of {limit} bytes.")
         content_type = (media_type or "application/octet-stream").split(";")[0].strip()
         upload = SimpleUploadedFile("body", data, content_type=content_type)
-        return DataAndFiles({}, MultiValueDict({"image": [upload]}))
+        # A QueryDict, like multipart data: DRF merges the files into it with update(), which
+        # on a plain dict would copy MultiValueDict's internal lists instead of the file.
+        return DataAndFiles(QueryDict(), MultiValueDict({"image": [upload]}))
 
 
 class PngParser(RawImageParser):
     media_type = "image/png"
-
