@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "emotions",
     "museum_site.privacy",
     "recommendations",
+    "museum_site.reports",
     "museum_site.api",
 ]
 
@@ -327,6 +328,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.purge_expired",
         "schedule": crontab(hour=3, minute=17),
     },
+}
+
+# --- Staff reports (museum_site/reports) --------------------------------------------------
+
+# k of the reports' privacy threshold: a group (exhibit, hall, day or week) with fewer distinct
+# visitors than this is shown as hidden and left out of CSV exports.
+REPORTS_MIN_GROUP_SIZE = env_int("REPORTS_MIN_GROUP_SIZE", 5, minimum=1)
+# Celery beat keeps the reports' daily rollup equal to the readings: recent days often, every
+# day hourly (run `celery -A museum_site beat` beside the worker).
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),  # what other apps scheduled above
+    "reports-rollup-recent": {
+        "task": "reports.rollup_sync",
+        "schedule": timedelta(minutes=5),
+        "kwargs": {"days_back": 2},
+    },
+    "reports-rollup-all-days": {"task": "reports.rollup_sync", "schedule": timedelta(hours=1)},
 }
 
 # --- Security -----------------------------------------------------------------------------

@@ -16,6 +16,8 @@ admin.site.site_title = "Museum emotion platform"
 admin.site.index_title = "Collection, visitors and visits"
 
 urlpatterns = [
+    # Staff reports live inside the admin (its login and look); before the admin's catch-all.
+    path("admin/reports/", include("museum_site.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("museum_site.api.urls")),
     path("accounts/signup/", core_views.signup, name="signup"),
