@@ -29,6 +29,7 @@ _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 _RAW_KEY = re.compile(
     r"^(?P<kind>[a-z]{3})_(?P<prefix>[a-z0-9]{12})\.(?P<secret>[A-Za-z0-9_-]{43})$"
 )
+CREDENTIAL_STATUSES = ["active", "expired", "revoked"]
 RATE_PATTERN = re.compile(r"^[1-9][0-9]{0,6}/(second|minute|hour|day)$")
 
 

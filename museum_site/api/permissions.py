@@ -167,3 +167,19 @@ class AnalysePermission(_ScopePermission):
             return True
         self.message = "Give consent to emotion analysis on the consent page first."
         return False
+
+
+class PartnerClipPermission(_ScopePermission):
+    """Clips of granting visitors: uploading needs ``clips:write``; following their status
+    needs ``clips:write`` or ``visitors:read``."""
+
+    scope = ApiScope.CLIPS_WRITE
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        key = partner_key(request)
+        if key is None:
+            self.message = "Only partner API keys may use this route."
+            return False
+        if request.method in SAFE_METHODS and key.has_scope(ApiScope.VISITORS_READ):
+            return True
+        return self.has_partner_scope(request)

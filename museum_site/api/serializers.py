@@ -10,11 +10,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from emotions.models import EMOTION_CHOICES, EmotionReading, ReadingSource
+from emotions.models import EMOTION_CHOICES, Clip, EmotionReading, ReadingSource
 from ml import EMOTIONS
-from museum_site.api.models import PREFIX_LENGTH, ApiKey, PartnerGrant, VisitorToken
+from museum_site.api.models import (
+    CREDENTIAL_STATUSES,
+    PREFIX_LENGTH,
+    ApiKey,
+    PartnerGrant,
+    VisitorToken,
+)
 from museum_site.core.models import Exhibit, Hall, Visit, VisitExhibit, VisitorProfile
 
 SMALLINT_MIN, SMALLINT_MAX = -32768, 32767
@@ -297,6 +304,55 @@ class AnalyseOutput(serializers.Serializer):
     faces = FaceOutput(many=True, help_text="Largest face first.")
 
 
+# --- Clips --------------------------------------------------------------------------------
+
+
+class ClipSecondOutput(serializers.Serializer):
+    t = serializers.IntegerField(help_text="Seconds from the start of the clip.")
+    frames = serializers.IntegerField()
+    faces = serializers.IntegerField()
+    label = serializers.ChoiceField(choices=EMOTION_CHOICES, allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    probabilities = ProbabilitiesOutput(allow_null=True)
+
+
+class ClipOutput(serializers.ModelSerializer):
+    exhibit = ExhibitRef()
+    finished = serializers.BooleanField(source="is_finished")
+    timeline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Clip
+        fields = [
+            "id",
+            "exhibit",
+            "status",
+            "progress",
+            "finished",
+            "error",
+            "original_name",
+            "size_bytes",
+            "duration_seconds",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "timeline",
+        ]
+
+    @extend_schema_field(ClipSecondOutput(many=True))
+    def get_timeline(self, clip: Clip) -> list[dict[str, Any]]:
+        # Written by the analysis; anything that is not an entry (a bug, a hand edit) is left out.
+        entries = [entry for entry in clip.timeline if isinstance(entry, dict)]
+        return ClipSecondOutput(entries, many=True).data
+
+
+class ClipInput(serializers.Serializer):
+    exhibit = serializers.SlugField(max_length=200, help_text="The exhibit's slug.")
+    file = serializers.FileField(
+        allow_empty_file=False, help_text="The video: MP4, WebM or MOV, checked by decoding it."
+    )
+
+
 # --- Visitor account: profile, tokens, grants ---------------------------------------------
 
 
@@ -311,7 +367,7 @@ class ProfileOutput(serializers.ModelSerializer):
 
 
 class TokenOutput(serializers.ModelSerializer):
-    status = serializers.ChoiceField(choices=["active", "expired", "revoked"])
+    status = serializers.ChoiceField(choices=CREDENTIAL_STATUSES)
 
     class Meta:
         model = VisitorToken

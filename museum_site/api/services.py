@@ -27,6 +27,8 @@ from museum_site.core.services import exhibit_set_tags
 
 # last_used_at is bookkeeping: one write a minute per key is plenty and keeps hot keys cheap.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Scopes that act for individual visitors, and so only work for visitors who granted the key.
+GRANTABLE_SCOPES = (ApiScope.VISITORS_READ, ApiScope.CLIPS_WRITE)
 
 
 def api_key_create(
@@ -93,18 +95,18 @@ def visitor_token_create(
 def partner_grant_create(
     *, visitor: VisitorProfile, partner_prefix: str, now: datetime | None = None
 ) -> PartnerGrant:
-    """Let the partner key with ``partner_prefix`` read the visitor's visits and readings.
+    """Let the partner key with ``partner_prefix`` act for the visitor: read their data, send clips.
 
-    Only live keys holding ``visitors:read`` can be granted; any other prefix gets the same
-    error, so a visitor's form cannot be used to probe which keys exist. Granting again
-    returns the existing grant.
+    Only live keys holding a scope that acts for visitors (``visitors:read``,
+    ``clips:write``) can be granted; any other prefix gets the same error, so a visitor's
+    form cannot be used to probe which keys exist. Granting again returns the existing grant.
     """
     now = now or timezone.now()
     api_key = ApiKey.objects.filter(prefix=partner_prefix, revoked_at__isnull=True).first()
     if (
         api_key is None
         or not api_key.is_usable(now=now)
-        or not api_key.has_scope(ApiScope.VISITORS_READ)
+        or not any(api_key.has_scope(scope) for scope in GRANTABLE_SCOPES)
     ):
         raise ValidationError({"partner": "No partner application has this identifier."})
     # Lock the visitor so two grants sent at once end up as one.

@@ -11,18 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from emotions.models import EmotionReading
+from emotions import clips
+from emotions.forms import ClipUploadLimitHandler
+from emotions.models import Clip, EmotionReading
 from museum_site.api import analysis, permissions, selectors, services
 from museum_site.api.exceptions import PayloadTooLarge
 from museum_site.api.filters import ExhibitFilter, ReadingFilter
@@ -38,6 +44,8 @@ from museum_site.api.serializers import (
     AnalyseInput,
     AnalyseOutput,
     AnalyseQueryInput,
+    ClipInput,
+    ClipOutput,
     ExhibitEmotionsOutput,
     ExhibitInput,
     ExhibitOutput,
@@ -390,7 +398,7 @@ class MyTokenDetail(generics.GenericAPIView):
 
 
 class MyGrantList(_ListView):
-    """Partner applications you let read your visits and readings.
+    """Partner applications you let read your data (and, with clips:write, send clips).
 
     Grant one with the identifier the partner shows you; revoke it any time.
     """
@@ -428,6 +436,90 @@ class MyGrantDetail(generics.GenericAPIView):
     def delete(self, request: Request, **kwargs: Any) -> Response:
         services.partner_grant_revoke(grant=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Clips ----------------------------------------------------------------------------------
+
+
+class _ClipUploadView(_ListView):
+    """Multipart clip uploads, bounded like the website's: refused on the declared length
+    before any byte is read, and cut off by ``ClipUploadLimitHandler`` once the file passes
+    ``CLIP_MAX_BYTES`` (a chunked body declares nothing)."""
+
+    queryset = Clip.objects.none()
+    serializer_class = ClipOutput
+    parser_classes = [MultiPartParser]
+    clip_limit: ClipUploadLimitHandler | None = None
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Upload handlers must be in place before anything reads the body, the session
+        # authentication's CSRF check included, so this happens before initial().
+        if request.method == "POST":
+            self.clip_limit = ClipUploadLimitHandler(request)
+            request.upload_handlers = [self.clip_limit, TemporaryFileUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "POST":
+            reject_oversized_body(request, settings.CLIP_MAX_BYTES + MULTIPART_OVERHEAD_BYTES)
+        super().initial(request, *args, **kwargs)
+
+    def clip_upload(self, request: Request, visitor: VisitorProfile) -> Response:
+        payload = request.data  # parses the body (if the CSRF check has not already)
+        if self.clip_limit is not None and self.clip_limit.exceeded:
+            raise PayloadTooLarge(clips.clip_too_large_message(0))
+        data = validated(ClipInput, payload)
+        if not visitor.has_current_consent():
+            raise PermissionDenied("The visitor has not consented to emotion analysis.")
+        try:
+            exhibit = core_selectors.exhibit_get(slug=data["exhibit"])
+        except Exhibit.DoesNotExist:
+            raise serializers.ValidationError(
+                {"exhibit": ["No exhibit on display has this slug."]}
+            ) from None
+        try:
+            # Together or not at all: a refused video must not leave a visit behind.
+            with transaction.atomic():
+                clip = clips.clip_create(
+                    visitor=visitor,
+                    exhibit=exhibit,
+                    file=data["file"],
+                    visit=core_services.visit_start(visitor=visitor, exhibit=exhibit),
+                )
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "too_large":
+                raise PayloadTooLarge(exc.messages[0]) from None
+            raise serializers.ValidationError({"file": exc.messages}) from None
+        return Response(ClipOutput(clip).data, status=status.HTTP_201_CREATED)
+
+
+class MyClipList(_ClipUploadView):
+    """The signed-in visitor's clips, and sending a new one (multipart: `exhibit`, `file`).
+
+    The analysis runs in the background: poll the clip until `finished`.
+    """
+
+    permission_classes = [permissions.IsUser]
+
+    @extend_schema(responses=ClipOutput(many=True))
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        return self.list_response(clips.clip_list_for(visitor=own_profile(request)))
+
+    @extend_schema(request={"multipart/form-data": ClipInput}, responses={201: ClipOutput})
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        return self.clip_upload(request, own_profile(request))
+
+
+class MyClipDetail(generics.GenericAPIView):
+    """One of the visitor's clips: status, progress and, once done, its timeline."""
+
+    permission_classes = [permissions.IsUser]
+    queryset = Clip.objects.none()
+    serializer_class = ClipOutput
+
+    def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
+        own = clips.clip_list_for(visitor=own_profile(request))
+        return Response(self.get_serializer(_get_or_404(own, pk=pk)).data)
 
 
 # --- Partners: visitors who granted access ------------------------------------------------
@@ -478,3 +570,27 @@ class PartnerVisitorReadings(_GrantedVisitorView):
     @extend_schema(responses=ReadingOutput(many=True))
     def get(self, request: Request, **kwargs: Any) -> Response:
         return self.list_response(selectors.reading_list_for(visitor=self.granted_visitor()))
+
+
+class PartnerVisitorClips(_GrantedVisitorView, _ClipUploadView):
+    """A granting visitor's clips; `clips:write` sends one for them (multipart)."""
+
+    permission_classes = [permissions.PartnerClipPermission]
+
+    @extend_schema(responses=ClipOutput(many=True))
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        return self.list_response(clips.clip_list_for(visitor=self.granted_visitor()))
+
+    @extend_schema(request={"multipart/form-data": ClipInput}, responses={201: ClipOutput})
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        return self.clip_upload(request, self.granted_visitor())
+
+
+class PartnerVisitorClipDetail(_GrantedVisitorView):
+    permission_classes = [permissions.PartnerClipPermission]
+    queryset = Clip.objects.none()
+    serializer_class = ClipOutput
+
+    def get(self, request: Request, clip_pk: int, **kwargs: Any) -> Response:
+        own = clips.clip_list_for(visitor=self.granted_visitor())
+        return Response(self.get_serializer(_get_or_404(own, pk=clip_pk)).data)
