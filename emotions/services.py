@@ -165,9 +165,12 @@ def live_frame_analyse(data: bytes, *, max_faces: int) -> list[FaceResult]:
 
 
 def live_visitor_consents(*, visitor: VisitorProfile) -> bool:
-    """Re-read the visitor's consent from the database (it may change while a socket is open)."""
-    visitor.refresh_from_db(fields=["consent_version", "consent_given_at", "consent_withdrawn_at"])
-    return visitor.has_current_consent()
+    """Re-read the visitor's consent from the database (it may change while a socket is open).
+
+    False as well once the profile is gone (the visitor erased their account).
+    """
+    current = VisitorProfile.objects.filter(pk=visitor.pk).first()
+    return current is not None and current.has_current_consent()
 
 
 def live_session_start(
@@ -212,8 +215,8 @@ def live_readings_save(
     Consent is checked in the same transaction as the insert, so readings never outlive a
     withdrawal that committed before them.
     """
-    profile = VisitorProfile.objects.select_for_update().get(pk=visitor.pk)
-    if not profile.has_current_consent():
+    profile = VisitorProfile.objects.select_for_update().filter(pk=visitor.pk).first()
+    if profile is None or not profile.has_current_consent():
         raise LiveConsentMissing
     readings = [
         reading_from_bucket(

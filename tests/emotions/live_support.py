@@ -71,21 +71,41 @@ async def expect_refusal(
 
 
 @cache
-def face_frames(npz_path: Path, count: int, *, emotion: str = "happy") -> tuple[bytes, ...]:
-    """``count`` 320x240 JPEGs, each of one real FER-2013 face the real detector finds.
+def detectable_faces(
+    npz_path: Path, count: int, *, emotion: str = "happy"
+) -> tuple[np.ndarray, ...]:
+    """``count`` real FER-2013 faces that the real detector finds in a camera-like frame.
 
-    Like the page's frames: 640x480 downscaled to 320 px, JPEG quality 70. Not every FER face is
-    detectable (the Haar cascade misses some), so faces are tried in order until enough are.
+    The frame is what the page sends: 640x480 with a 200 px face, downscaled to 320 px wide and
+    JPEG-encoded at quality 70. The Haar cascade misses some FER faces, so faces are tried in
+    order until enough are found.
     """
-    frames: list[bytes] = []
+    found: list[np.ndarray] = []
     for face in faces_of(npz_path, emotion, count * 4):
-        frame = frame_with_faces([face], size=(640, 480), face_px=200)
-        jpeg = jpeg_of(cv2.resize(frame, (320, 240), interpolation=cv2.INTER_AREA), quality=70)
-        if analyse_jpeg(jpeg):
-            frames.append(jpeg)
-            if len(frames) == count:
-                return tuple(frames)
-    raise AssertionError(f"only {len(frames)} of {count} {emotion} faces were detectable")
+        if analyse_jpeg(page_jpeg(camera_frame(face))):
+            found.append(face)
+            if len(found) == count:
+                return tuple(found)
+    raise AssertionError(f"only {len(found)} of {count} {emotion} faces were detectable")
+
+
+def camera_frame(face: np.ndarray) -> np.ndarray:
+    """A 640x480 BGR webcam frame with one face in the middle."""
+    return frame_with_faces([face], size=(640, 480), face_px=200)
+
+
+def page_jpeg(frame: np.ndarray) -> bytes:
+    """What camera.js sends for ``frame``: 320 px wide, JPEG quality 70."""
+    height, width = frame.shape[:2]
+    small = cv2.resize(frame, (320, round(height * 320 / width)), interpolation=cv2.INTER_AREA)
+    return jpeg_of(small, quality=70)
+
+
+def face_frames(npz_path: Path, count: int, *, emotion: str = "happy") -> list[bytes]:
+    """``count`` page-like JPEG frames, each with one real, detectable face."""
+    return [
+        page_jpeg(camera_frame(face)) for face in detectable_faces(npz_path, count, emotion=emotion)
+    ]
 
 
 def faceless_jpeg() -> bytes:

@@ -1,0 +1,195 @@
+"""End to end: real headless Chromium, a fake webcam playing real faces, the site under daphne.
+
+The browser signs in through the real login form, opens the camera page, which streams JPEG
+frames over the WebSocket; we wait for an emotion label, press Stop and find the readings in
+the database. A screenshot lands in test-artifacts/camera_page.png.
+
+daphne runs as a subprocess on a free port against the test database (pytest-django's
+``test_<name>`` PostgreSQL database; the test data is committed by ``transactional_db`` so the
+server sees it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from emotions.models import EmotionReading, ReadingSource
+from ml import EMOTIONS
+from museum_site.core.models import VisitExhibit
+from tests.browser import chromium, require_chromium, screenshot, write_y4m
+from tests.conftest import PASSWORD
+from tests.emotions.live_support import camera_frame, detectable_faces
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVER_START_TIMEOUT = 90
+LABEL_TIMEOUT = 90
+PAGE_STATE_JS = """
+const text = (id) => document.getElementById(id).textContent;
+const label = document.getElementById("camera-top-emotion");
+return {
+  emotion: label.dataset.emotion,
+  label: label.textContent,
+  status: document.getElementById("camera-status").dataset.state,
+  statusText: text("camera-status-text"),
+  faces: text("camera-faces"),
+  serverMs: text("camera-server-ms"),
+  bars: Array.from(document.querySelectorAll("#camera-bars progress"), (bar) => bar.value),
+};
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL for the server process."""
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip(
+            "the daphne end-to-end test needs PostgreSQL: another process can't share "
+            "the in-memory SQLite test database"
+        )
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def daphne_server(transactional_db, tmp_path) -> Iterator[str]:
+    """The whole site under daphne, as ``make run`` serves it; yields its base URL."""
+    require_chromium()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "museum_site.settings",
+        "DATABASE_URL": database_url(),
+        # A development server: static files from the finders, in-memory channel layer.
+        "DEBUG": "1",
+        "DJANGO_PRODUCTION": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    log_path = tmp_path / "daphne.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "museum_site.asgi:application",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"daphne exited with {server.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/", timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"daphne did not answer in time:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        # Keep the server's log next to the screenshot for whoever debugs a failure.
+        artifacts = REPO_ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        (artifacts / "camera_e2e_daphne.log").write_bytes(log_path.read_bytes())
+
+
+def test_it_shows_live_emotions_in_chromium_and_saves_the_readings(
+    daphne_server, visitor, exhibit, fer_val_path, tmp_path, settings
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # The suite hashes passwords with MD5 for speed; the server knows only the real hashers.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    visitor.set_password(PASSWORD)
+    visitor.save(update_fields=["password"])
+
+    # A webcam showing three real faces in turn, a second each (Chromium loops the file).
+    faces = detectable_faces(fer_val_path, 3)
+    video = write_y4m(
+        [camera_frame(face) for face in faces for _ in range(10)], tmp_path / "faces.y4m", fps=10
+    )
+    camera_path = reverse("emotions:camera", kwargs={"slug": exhibit.slug})
+
+    with chromium(fake_video=video) as driver:
+        driver.get(f"{daphne_server}{reverse('login')}?next={camera_path}")
+        driver.find_element(By.NAME, "username").send_keys(visitor.username)
+        driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(camera_path))
+
+        # One consistent look at the page (results keep arriving while Python reads it).
+        def page_state(d):
+            state = d.execute_script(PAGE_STATE_JS)
+            return state if state["emotion"] in EMOTIONS else None
+
+        try:
+            state = WebDriverWait(driver, LABEL_TIMEOUT).until(page_state)
+        finally:
+            screenshot(driver, "camera_page")
+        assert state["status"] == "analysing" and "Camera on" in state["statusText"]
+        assert state["label"].strip() == state["emotion"]
+        assert int(state["faces"]) >= 1 and state["serverMs"].isdigit()
+        assert len(state["bars"]) == 7
+        assert sum(state["bars"]) == pytest.approx(1, abs=0.01)
+
+        driver.find_element(By.ID, "camera-stop").click()
+        status = driver.find_element(By.ID, "camera-status")
+        WebDriverWait(driver, 10).until(lambda d: status.get_attribute("data-state") == "off")
+        assert driver.find_element(By.ID, "camera-start").is_displayed()
+        # The page ran under the site's Content-Security-Policy without a violation, and the
+        # camera script without an error (a missing favicon is not our business).
+        problems = [
+            entry["message"]
+            for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]
+            or (entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"])
+        ]
+        assert not problems, problems
+
+    # Stop closed the socket; the server writes the last second as it closes.
+    deadline = time.monotonic() + 15
+    readings = []
+    while not readings and time.monotonic() < deadline:
+        readings = list(EmotionReading.objects.filter(visitor__user=visitor, exhibit=exhibit))
+        time.sleep(0.2)
+    assert readings, "no reading was saved for the faces the page showed"
+    assert all(r.source == ReadingSource.LIVE and r.face_count >= 1 for r in readings)
+    assert all(r.visit is not None for r in readings)
+    assert VisitExhibit.objects.filter(visit__visitor__user=visitor, exhibit=exhibit).exists()
