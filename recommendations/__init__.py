@@ -1,1 +1,1 @@
-"""Exhibit recommendations for visitors, built on their visits and emotions (to come)."""
+"""Exhibit recommendations for visitors, built on their visits, emotions and feedback."""
