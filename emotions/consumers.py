@@ -358,7 +358,13 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
             await asyncio.sleep(self.dwell_update_seconds)
             if self.closing:
                 return
-            if not await self._still_consents():
+            try:
+                consents = await self._still_consents()
+            except Exception:
+                # The database is unreachable: keep the camera; the writes re-check consent.
+                logger.exception("could not re-read the consent of visitor %s", self.visitor.pk)
+                consents = True
+            if not consents:
                 await self._stop_for_consent()
                 return
             await self._record_dwell()

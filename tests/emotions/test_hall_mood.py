@@ -263,3 +263,12 @@ def test_the_board_ignores_faceless_seconds() -> None:
     board = LiveMoodBoard(min_interval_seconds=0)
     board.camera_joined(exhibit=FakeExhibit(1), camera="a")
     assert board.add_second(exhibit_id=1, bucket=bucket_of()) is None
+
+
+@pytest.mark.django_db
+def test_staff_find_the_page_in_the_menu(client, curator, visitor) -> None:
+    link = f'href="{reverse("emotions:hall_mood")}"'
+    client.force_login(visitor)
+    assert link not in client.get("/").content.decode()
+    client.force_login(curator)
+    assert link in client.get("/").content.decode()
