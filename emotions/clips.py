@@ -467,7 +467,9 @@ def clip_analyse(*, clip_id: int) -> str:
             duration_seconds=analysis.duration_seconds,
         )
     except ClipLeaseLost:
-        logger.warning("clip %s: lease taken over by another worker; results dropped", clip_id)
+        logger.warning(
+            "clip %s: lost its lease (taken over or cancelled); results dropped", clip_id
+        )
         return "lease-lost"
     except TRANSIENT_ERRORS:
         _clip_release(clip_id=clip_id, token=token)

@@ -58,7 +58,9 @@ class PrivateClipStorage(FileSystemStorage):
             self.__dict__.pop("location", None)
 
     def url(self, name: str | None) -> str:
-        raise ValueError("Clips are private: they have no URL.")
+        # Private files have no address. Empty rather than an error: the admin's file widget
+        # asks every file for its URL and shows a link only when there is one.
+        return ""
 
 
 def clip_upload_to(instance: Clip, filename: str) -> str:

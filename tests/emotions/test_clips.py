@@ -200,8 +200,7 @@ def test_it_stores_the_clip_privately_and_queues_it_on_commit(
     assert stored.is_file() and stored.is_relative_to(clip_storage)
     assert not stored.is_relative_to(Path(settings.MEDIA_ROOT))
     assert "my visit" not in stored.name, "files get random names"
-    with pytest.raises(ValueError, match="private"):
-        clip.file.url  # noqa: B018
+    assert clip.file.url == "", "private: no address to fetch it from"
 
 
 # --- Analysing ------------------------------------------------------------------------------
@@ -405,19 +404,33 @@ def test_withdrawn_consent_stops_the_analysis_and_deletes_the_file(
     core_services.consent_give(profile=visitor.visitor_profile, keep_media=True)
     clip = make_clip(visitor, exhibit, face_video)
     stored = Path(clip.file.path)
-    # Withdrawn before a worker picked the clip up (by whatever path: the privacy feature may
-    # cancel the clip too, which the analysis then skips).
+    # Withdrawn between the upload and a worker picking the clip up.
     profile = visitor.visitor_profile
     profile.consent_withdrawn_at = timezone.now()
     profile.save(update_fields=["consent_withdrawn_at"])
-    result = analyse(clip.pk)
+    assert analyse(clip.pk) == ClipStatus.FAILED
     clip.refresh_from_db()
-    if result == "skipped":
-        assert clip.is_finished
-    else:
-        assert result == ClipStatus.FAILED and "consent" in clip.error
+    assert "withdrew your consent" in clip.error
     assert not clip.readings.exists()
-    assert not stored.exists()
+    assert not stored.exists(), "deleted although the visitor had chosen to keep clips"
+
+
+def test_a_clip_cancelled_mid_analysis_is_abandoned(
+    monkeypatch, visitor, exhibit, clip_storage, face_video, analyse
+) -> None:
+    clip = make_clip(visitor, exhibit, face_video)
+    real_analyse = clips.video_analyse
+
+    def cancelled_meanwhile(*args, **kwargs):
+        # What the privacy feature does to unfinished clips when consent is withdrawn.
+        Clip.objects.filter(pk=clip.pk).update(status=ClipStatus.FAILED, error="Cancelled.")
+        return real_analyse(*args, **kwargs)
+
+    monkeypatch.setattr(clips, "video_analyse", cancelled_meanwhile)
+    assert analyse(clip.pk) == "lease-lost"
+    clip.refresh_from_db()
+    assert (clip.status, clip.error) == (ClipStatus.FAILED, "Cancelled.")
+    assert not clip.readings.exists()
 
 
 def test_an_unfinished_clip_can_be_failed_but_a_live_one_is_left_alone(

@@ -238,3 +238,15 @@ def test_it_explains_a_failed_clip(client, visitor, exhibit, clip_storage, face_
     html = client.get(reverse("emotions:clip_detail", kwargs={"pk": clip.pk})).content.decode()
     assert "No face found" in html and "No face was found in the video." in html
     assert 'id="clip-chart"' not in html
+
+
+def test_staff_see_a_clip_in_the_admin_without_a_link_to_its_video(
+    client, staff, visitor, exhibit, clip_storage, face_video
+) -> None:
+    clip = make_clip(visitor, exhibit, face_video)
+    client.force_login(staff)
+    response = client.get(reverse("admin:emotions_clip_change", args=[clip.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Queued" in html
+    assert clip.file.name not in html, "the private file is neither linked nor named"
