@@ -13,7 +13,9 @@ import logging
 import math
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.db import IntegrityError
@@ -55,6 +57,14 @@ def _first_code(codes: Any) -> str:
 
 
 def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, RequestDataTooBig):
+        # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, hit when DRF reads a JSON or form body.
+        return PayloadTooLarge(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # Too many fields or files, a malformed multipart body...: the client's fault.
+        return exceptions.ParseError("The request body is malformed or has too many parts.")
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(detail=as_serializer_error(exc))
     if isinstance(exc, Http404):

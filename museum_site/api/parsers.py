@@ -1,4 +1,8 @@
-"""Request body parsers that refuse oversized bodies with 413 before reading them."""
+"""Raw image bodies, refused with 413 before reading when they are too large.
+
+JSON and form bodies need nothing here: DRF reads them through ``HttpRequest.body``, which
+enforces Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (turned into 413 by the exception handler).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
-from rest_framework.parsers import BaseParser, DataAndFiles, JSONParser
+from rest_framework.parsers import BaseParser, DataAndFiles
 from rest_framework.request import Request
 
 from museum_site.api.exceptions import PayloadTooLarge
@@ -27,20 +31,6 @@ def reject_oversized_body(request: HttpRequest | Request, limit: int) -> None:
     length = declared_length(request)
     if length is not None and length > limit:
         raise PayloadTooLarge(f"The request body is {length} bytes; the limit is {limit} bytes.")
-
-
-class LimitedJSONParser(JSONParser):
-    """JSON bodies up to ``DATA_UPLOAD_MAX_MEMORY_SIZE``, the limit Django sets for forms.
-
-    DRF's own parser reads any length, because the stream bypasses Django's check.
-    """
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None):
-        request = (parser_context or {}).get("request")
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if request is not None and limit is not None:
-            reject_oversized_body(request, limit)
-        return super().parse(stream, media_type, parser_context)
 
 
 class RawImageParser(BaseParser):

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -91,10 +91,31 @@ def _get_or_404(queryset: QuerySet, **lookup: Any) -> Any:
         raise Http404 from None
 
 
+class _MethodFirst:
+    """Answer 405 for a method the route lacks before authentication and permissions run,
+    so that the answer does not depend on who asks."""
+
+    http_method_names: list[str]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        method = (request.method or "").lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class _ApiView(_MethodFirst, APIView):
+    pass
+
+
+class _GenericView(_MethodFirst, generics.GenericAPIView):
+    pass
+
+
 # --- Collection ---------------------------------------------------------------------------
 
 
-class HallList(generics.GenericAPIView):
+class HallList(_GenericView):
     """Halls in display order. Everyone signed in reads; staff and `exhibits:write` create."""
 
     permission_classes = [permissions.CollectionPermission]
@@ -114,7 +135,7 @@ class HallList(generics.GenericAPIView):
         return Response(self.get_serializer(hall).data, status=status.HTTP_201_CREATED)
 
 
-class HallDetail(generics.GenericAPIView):
+class HallDetail(_GenericView):
     permission_classes = [permissions.CollectionPermission]
     queryset = Hall.objects.all()
     serializer_class = HallOutput
@@ -135,7 +156,7 @@ class HallDetail(generics.GenericAPIView):
         return Response(self.get_serializer(core_selectors.hall_list().get(pk=hall.pk)).data)
 
 
-class ExhibitList(generics.GenericAPIView):
+class ExhibitList(_GenericView):
     """Exhibits shown to visitors, filterable by hall, tag and words."""
 
     permission_classes = [permissions.CollectionPermission]
@@ -160,7 +181,7 @@ class ExhibitList(generics.GenericAPIView):
         return Response(self.get_serializer(exhibit).data, status=status.HTTP_201_CREATED)
 
 
-class ExhibitDetail(generics.GenericAPIView):
+class ExhibitDetail(_GenericView):
     """One exhibit by its stable slug. Writers also reach inactive (hidden) exhibits."""
 
     permission_classes = [permissions.CollectionPermission]
@@ -189,7 +210,7 @@ class ExhibitDetail(generics.GenericAPIView):
 # --- Aggregates ---------------------------------------------------------------------------
 
 
-class ExhibitEmotions(APIView):
+class ExhibitEmotions(_ApiView):
     """How an exhibit moved its visitors over some days: emotion mix, valence, dwell.
 
     Figures come from the staff reports' daily rollup (refreshed every few minutes) and
@@ -212,7 +233,7 @@ class ExhibitEmotions(APIView):
         return Response(ExhibitEmotionsOutput(body).data)
 
 
-class MuseumEmotions(APIView):
+class MuseumEmotions(_ApiView):
     """Museum-wide anonymous aggregates: the museum, each hall and each exhibit.
 
     For partners with `aggregates:read` and for curators (`core.view_reports`). Groups
@@ -238,7 +259,7 @@ class MuseumEmotions(APIView):
 # --- Image analysis -----------------------------------------------------------------------
 
 
-class Analyse(APIView):
+class Analyse(_ApiView):
     """Find faces in one JPEG or PNG and estimate their emotions. Nothing is stored.
 
     Send the image as the body (`Content-Type: image/jpeg` or `image/png`) or as the
@@ -290,7 +311,7 @@ class Analyse(APIView):
 # filter backend; the rows always come from a selector scoped to the caller.
 
 
-class Me(APIView):
+class Me(_ApiView):
     """The signed-in visitor's profile and consent state."""
 
     permission_classes = [permissions.IsUser]
@@ -300,7 +321,7 @@ class Me(APIView):
         return Response(ProfileOutput(own_profile(request)).data)
 
 
-class _ListView(generics.GenericAPIView):
+class _ListView(_GenericView):
     pagination_class = PageNumberPagination
 
     def list_response(self, rows: QuerySet) -> Response:
@@ -320,7 +341,7 @@ class MyVisitList(_ListView):
         return self.list_response(core_selectors.visit_list_for(visitor=own_profile(request)))
 
 
-class MyVisitDetail(generics.GenericAPIView):
+class MyVisitDetail(_GenericView):
     permission_classes = [permissions.IsUser]
     queryset = Visit.objects.none()
     serializer_class = VisitOutput
@@ -347,7 +368,7 @@ class MyReadingList(_ListView):
         return self.list_response(selectors.reading_list_for(visitor=own_profile(request)))
 
 
-class MyReadingDetail(generics.GenericAPIView):
+class MyReadingDetail(_GenericView):
     permission_classes = [permissions.IsUser]
     queryset = EmotionReading.objects.none()
     serializer_class = ReadingOutput
@@ -379,7 +400,7 @@ class MyTokenList(_ListView):
         return Response(TokenCreatedOutput(token).data, status=status.HTTP_201_CREATED)
 
 
-class MyTokenDetail(generics.GenericAPIView):
+class MyTokenDetail(_GenericView):
     permission_classes = [permissions.IsSessionUserForWrites]
     queryset = VisitorToken.objects.none()
     serializer_class = TokenOutput
@@ -420,7 +441,7 @@ class MyGrantList(_ListView):
         return Response(self.get_serializer(grant).data, status=status.HTTP_201_CREATED)
 
 
-class MyGrantDetail(generics.GenericAPIView):
+class MyGrantDetail(_GenericView):
     permission_classes = [permissions.IsSessionUserForWrites]
     queryset = PartnerGrant.objects.none()
     serializer_class = GrantOutput
@@ -510,7 +531,7 @@ class MyClipList(_ClipUploadView):
         return self.clip_upload(request, own_profile(request))
 
 
-class MyClipDetail(generics.GenericAPIView):
+class MyClipDetail(_GenericView):
     """One of the visitor's clips: status, progress and, once done, its timeline."""
 
     permission_classes = [permissions.IsUser]
