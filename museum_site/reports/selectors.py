@@ -156,18 +156,35 @@ class ExhibitComparison:
 
 # --- Queries ------------------------------------------------------------------------------
 
-_FIGURE_AGGREGATES: dict[str, Any] = {
-    "n_visitors": Count("visitor", distinct=True),
+_FIGURE_SUMS: dict[str, Any] = {
     "n_readings": Sum("readings"),
     "n_faces": Sum("faces"),
     "n_non_neutral": Sum("non_neutral"),
     **{f"sum_{name}": Sum(name) for name in EMOTIONS},
 }
-_DWELL_AGGREGATES: dict[str, Any] = {
-    "n_stops": Count("id"),
-    "n_dwell_visitors": Count("visit__visitor", distinct=True),
-    "mean_dwell": Avg("dwell_seconds"),
-}
+_FIGURE_VISITORS = ("n_visitors", "visitor")
+_DWELL_SUMS: dict[str, Any] = {"n_stops": Count("id"), "mean_dwell": Avg("dwell_seconds")}
+_DWELL_VISITORS = ("n_dwell_visitors", "visit__visitor")
+
+
+def _distinct(name_and_field: tuple[str, str]) -> dict[str, Count]:
+    name, field = name_and_field
+    return {name: Count(field, distinct=True)}
+
+
+def _grouped(
+    rows: QuerySet, key: str, *, sums: dict[str, Any], visitors: tuple[str, str]
+) -> dict[Any, dict[str, Any]]:
+    """Aggregates of ``rows`` per ``key``: the sums and the distinct visitors, in one query.
+
+    (Measured against splitting the distinct count into a second, narrower query: with
+    current planner statistics one query is faster at a million readings.)
+    """
+    return {row[key]: row for row in rows.values(key).annotate(**sums, **_distinct(visitors))}
+
+
+def _total(rows: QuerySet, *, sums: dict[str, Any], visitors: tuple[str, str]) -> dict[str, Any]:
+    return rows.aggregate(**sums, **_distinct(visitors))
 
 
 def _rollup(filters: ReportFilters) -> QuerySet[ReadingRollup]:
@@ -237,8 +254,8 @@ def report_total(*, filters: ReportFilters, label: str = "Whole museum") -> Grou
     """One group for everything the filters select (the museum, a hall or an exhibit)."""
     return _group(
         label,
-        _rollup(filters).aggregate(**_FIGURE_AGGREGATES),
-        _stops(filters).aggregate(**_DWELL_AGGREGATES),
+        _total(_rollup(filters), sums=_FIGURE_SUMS, visitors=_FIGURE_VISITORS),
+        _total(_stops(filters), sums=_DWELL_SUMS, visitors=_DWELL_VISITORS),
         hall=filters.hall,
         exhibit=filters.exhibit,
     )
@@ -246,14 +263,10 @@ def report_total(*, filters: ReportFilters, label: str = "Whole museum") -> Grou
 
 def report_halls(*, filters: ReportFilters) -> list[GroupReport]:
     """Every hall, in display order, with its figures under the filters."""
-    figures = {
-        row["exhibit__hall"]: row
-        for row in _rollup(filters).values("exhibit__hall").annotate(**_FIGURE_AGGREGATES)
-    }
-    dwell = {
-        row["exhibit__hall"]: row
-        for row in _stops(filters).values("exhibit__hall").annotate(**_DWELL_AGGREGATES)
-    }
+    figures = _grouped(
+        _rollup(filters), "exhibit__hall", sums=_FIGURE_SUMS, visitors=_FIGURE_VISITORS
+    )
+    dwell = _grouped(_stops(filters), "exhibit__hall", sums=_DWELL_SUMS, visitors=_DWELL_VISITORS)
     halls = Hall.objects.order_by("ordering", "name")
     if filters.hall is not None:
         halls = halls.filter(pk=filters.hall.pk)
@@ -265,14 +278,8 @@ def report_halls(*, filters: ReportFilters) -> list[GroupReport]:
 def report_exhibits(*, filters: ReportFilters) -> list[GroupReport]:
     """Exhibits under the filters (active ones, and inactive ones with readings in range),
     by hall and title."""
-    figures = {
-        row["exhibit"]: row
-        for row in _rollup(filters).values("exhibit").annotate(**_FIGURE_AGGREGATES)
-    }
-    dwell = {
-        row["exhibit"]: row
-        for row in _stops(filters).values("exhibit").annotate(**_DWELL_AGGREGATES)
-    }
+    figures = _grouped(_rollup(filters), "exhibit", sums=_FIGURE_SUMS, visitors=_FIGURE_VISITORS)
+    dwell = _grouped(_stops(filters), "exhibit", sums=_DWELL_SUMS, visitors=_DWELL_VISITORS)
     exhibits = Exhibit.objects.filter(Q(active=True) | Q(pk__in=list(figures))).select_related(
         "hall"
     )
@@ -323,20 +330,20 @@ def report_trend(*, filters: ReportFilters) -> list[GroupReport]:
     else:
         rollup_bucket = F("day")
         stop_bucket = TruncDate("first_seen", tzinfo=tz)
-    figures = {
-        _as_date(row["bucket"]): row
-        for row in _rollup(filters)
-        .annotate(bucket=rollup_bucket)
-        .values("bucket")
-        .annotate(**_FIGURE_AGGREGATES)
-    }
-    dwell = {
-        _as_date(row["bucket"]): row
-        for row in _stops(filters)
-        .annotate(bucket=stop_bucket)
-        .values("bucket")
-        .annotate(**_DWELL_AGGREGATES)
-    }
+    figures = _grouped(
+        _rollup(filters).annotate(bucket=rollup_bucket),
+        "bucket",
+        sums=_FIGURE_SUMS,
+        visitors=_FIGURE_VISITORS,
+    )
+    dwell = _grouped(
+        _stops(filters).annotate(bucket=stop_bucket),
+        "bucket",
+        sums=_DWELL_SUMS,
+        visitors=_DWELL_VISITORS,
+    )
+    figures = {_as_date(bucket): row for bucket, row in figures.items()}
+    dwell = {_as_date(bucket): row for bucket, row in dwell.items()}
     label = "Week of {:%Y-%m-%d}" if filters.period == PERIOD_WEEK else "{:%Y-%m-%d}"
     return [
         _group(
