@@ -1,0 +1,185 @@
+"""The site works under its Content-Security-Policy: real headless Chromium visits every page.
+
+daphne serves the whole site from a subprocess against the test database (data committed by
+``transactional_db``). Every named, GET-able route is visited, anonymously and as a staff
+superuser with consent, and the browser console must report no CSP violation. A positive
+control first proves that a violation would be reported.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.exceptions import NoReverseMatch
+
+from emotions.models import Clip, ClipStatus
+from museum_site.core import services as core_services
+from tests.browser import chromium, require_chromium, screenshot, write_y4m
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 90
+ANONYMOUS_PAGES = ["login", "signup", "password_reset", "core:home", "privacy:how"]
+# Staff pages of the admin worth a look beyond the index: lists, forms, widgets.
+ADMIN_PAGES = [
+    ("admin:index", {}),
+    ("admin:core_exhibit_changelist", {}),
+    ("admin:core_exhibit_add", {}),
+    ("admin:core_visitorprofile_changelist", {}),
+    ("admin:privacy_consentrecord_changelist", {}),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def daphne_site(transactional_db, tmp_path) -> Iterator[str]:
+    require_chromium()
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the browser test needs PostgreSQL, shared with the daphne process")
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "museum_site.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DEBUG": "1",
+        "DJANGO_PRODUCTION": "0",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "CLIP_STORAGE_ROOT": str(tmp_path / "clips"),
+    }
+    env.pop("REDIS_URL", None)
+    log_path = tmp_path / "daphne.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+            + ["museum_site.asgi:application"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"daphne exited:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/", timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"daphne did not answer in time:\n{log_path.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def named_routes(patterns=None, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    """Every named route of the site outside the admin, with its namespaced name."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from named_routes(pattern.url_patterns, inner)
+        elif pattern.name:
+            yield namespace + pattern.name, pattern
+
+
+def site_pages(client: Client, candidates: dict[str, list[object]]) -> list[str]:
+    """Paths of every route we can fill from ``candidates`` (argument name -> values) that
+    exists for ``client``: DEBUG's technical 404 page has inline styles of its own."""
+    pages = set()
+    for name, _ in named_routes():
+        options = [{}] + [{arg: value} for arg, values in candidates.items() for value in values]
+        for kwargs in options:
+            try:
+                path = reverse(name, kwargs=kwargs)
+            except NoReverseMatch:
+                continue
+            if client.get(path).status_code != 404:
+                pages.add(path)
+    pages.update(reverse(name, kwargs=kwargs) for name, kwargs in ADMIN_PAGES)
+    return sorted(pages)
+
+
+def csp_problems(driver) -> list[str]:
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
+def test_the_site_works_under_its_content_security_policy(daphne_site, staff, exhibit, tmp_path):
+    profile = core_services.visitor_profile_get_or_create(user=staff)
+    core_services.consent_give(profile=profile)
+    visit = core_services.visit_start(visitor=profile, exhibit=exhibit)
+    clip = Clip.objects.create(visitor=profile, exhibit=exhibit, status=ClipStatus.DONE)
+    client = Client()
+    client.force_login(staff)
+    session_id = client.cookies[settings.SESSION_COOKIE_NAME].value
+    pages = site_pages(
+        client, {"slug": [exhibit.slug, exhibit.hall.slug], "pk": [visit.pk, clip.pk]}
+    )
+    assert {"/consent/", "/admin/", "/privacy/", exhibit.get_absolute_url()} <= set(pages)
+    assert len(pages) >= 20, pages  # the walk over the routes really found the site
+    rng = np.random.default_rng(3)
+    webcam = write_y4m(
+        [rng.integers(0, 255, (240, 320, 3), dtype=np.uint8) for _ in range(5)],
+        tmp_path / "webcam.y4m",
+    )
+
+    with chromium(fake_video=webcam) as driver:
+        driver.get(f"{daphne_site}/")
+        # Positive control: an inline script is refused and the refusal reaches the log.
+        driver.execute_script(
+            "const s = document.createElement('script');"
+            "s.textContent = 'window.csp_broken = true';"
+            "document.body.appendChild(s);"
+        )
+        time.sleep(0.5)
+        assert driver.execute_script("return window.csp_broken === undefined")
+        assert csp_problems(driver), "the browser did not report a CSP violation"
+
+        visited: dict[str, list[str]] = {}
+        for name in ANONYMOUS_PAGES:
+            driver.get(daphne_site + reverse(name))
+            visited[f"anonymous {name}"] = csp_problems(driver)
+
+        driver.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": session_id, "path": "/"})
+        for path in pages:
+            driver.get(daphne_site + path)
+            time.sleep(0.3)  # scripts run after load
+            visited[path] = csp_problems(driver)
+        screenshot(driver, "privacy_last_page")
+
+    problems = {page: messages for page, messages in visited.items() if messages}
+    assert not problems, problems
