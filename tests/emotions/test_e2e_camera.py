@@ -129,30 +129,52 @@ def daphne_server(transactional_db, tmp_path) -> Iterator[str]:
         (artifacts / "camera_e2e_daphne.log").write_bytes(log_path.read_bytes())
 
 
+@pytest.fixture
+def real_passwords(settings):
+    """Give users a password the server can check.
+
+    The suite hashes with MD5 for speed; the server process only knows the real hashers.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+    def set_password(user) -> None:
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+
+    return set_password
+
+
+@pytest.fixture
+def fake_webcam(fer_val_path, tmp_path) -> Path:
+    """A .y4m webcam showing three real faces in turn, a second each (Chromium loops it)."""
+    faces = detectable_faces(fer_val_path, 3)
+    frames = [camera_frame(face) for face in faces for _ in range(10)]
+    return write_y4m(frames, tmp_path / "faces.y4m", fps=10)
+
+
+def sign_in(driver, base_url: str, user, next_path: str) -> None:
+    """Through the real login form, as a visitor would."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base_url}{reverse('login')}?next={next_path}")
+    driver.find_element(By.NAME, "username").send_keys(user.username)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(next_path))
+
+
 def test_it_shows_live_emotions_in_chromium_and_saves_the_readings(
-    daphne_server, visitor, exhibit, fer_val_path, tmp_path, settings
+    daphne_server, real_passwords, fake_webcam, visitor, exhibit
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # The suite hashes passwords with MD5 for speed; the server knows only the real hashers.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    visitor.set_password(PASSWORD)
-    visitor.save(update_fields=["password"])
-
-    # A webcam showing three real faces in turn, a second each (Chromium loops the file).
-    faces = detectable_faces(fer_val_path, 3)
-    video = write_y4m(
-        [camera_frame(face) for face in faces for _ in range(10)], tmp_path / "faces.y4m", fps=10
-    )
+    real_passwords(visitor)
     camera_path = reverse("emotions:camera", kwargs={"slug": exhibit.slug})
 
-    with chromium(fake_video=video) as driver:
-        driver.get(f"{daphne_server}{reverse('login')}?next={camera_path}")
-        driver.find_element(By.NAME, "username").send_keys(visitor.username)
-        driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(camera_path))
+    with chromium(fake_video=fake_webcam) as driver:
+        sign_in(driver, daphne_server, visitor, camera_path)
 
         # One consistent look at the page (results keep arriving while Python reads it).
         def page_state(d):
@@ -193,3 +215,49 @@ def test_it_shows_live_emotions_in_chromium_and_saves_the_readings(
     assert all(r.source == ReadingSource.LIVE and r.face_count >= 1 for r in readings)
     assert all(r.visit is not None for r in readings)
     assert VisitExhibit.objects.filter(visit__visitor__user=visitor, exhibit=exhibit).exists()
+
+
+def test_staff_watch_the_hall_mood_while_a_camera_runs(
+    daphne_server, real_passwords, fake_webcam, visitor, staff, exhibit
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    real_passwords(visitor)
+    real_passwords(staff)
+    mood_path = reverse("emotions:hall_mood")
+    camera_path = reverse("emotions:camera", kwargs={"slug": exhibit.slug})
+
+    with chromium() as watcher, chromium(fake_video=fake_webcam) as camera:
+        sign_in(watcher, daphne_server, staff, mood_path)
+        WebDriverWait(watcher, 30).until(
+            lambda d: (
+                d.find_element(By.ID, "mood-status").get_attribute("data-state") == "analysing"
+            )
+        )
+        sign_in(camera, daphne_server, visitor, camera_path)
+
+        card = f'.mood-card[data-exhibit="{exhibit.pk}"]'
+
+        def mood_card(d):
+            found = d.find_elements(By.CSS_SELECTOR, card)
+            if (
+                found
+                and found[0].find_element(By.CSS_SELECTOR, ".mood-label").text.lower() in EMOTIONS
+            ):
+                return found[0]
+            return None
+
+        try:
+            shown = WebDriverWait(watcher, LABEL_TIMEOUT).until(mood_card)
+        finally:
+            screenshot(watcher, "hall_mood_page")
+        assert shown.find_element(By.CSS_SELECTOR, ".mood-title").text == exhibit.title
+        assert shown.find_element(By.CSS_SELECTOR, ".mood-cameras").text == "1 camera"
+        assert len(shown.find_elements(By.CSS_SELECTOR, "progress")) == 7
+        assert visitor.username not in watcher.page_source
+
+        # The camera stops: the exhibit leaves the page.
+        camera.find_element(By.ID, "camera-stop").click()
+        WebDriverWait(watcher, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, card))
+        assert watcher.find_element(By.ID, "mood-empty").is_displayed()
