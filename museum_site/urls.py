@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("emotions.urls")),
     path("", include("museum_site.core.urls")),
     path("", include("museum_site.privacy.urls")),
+    path("", include("recommendations.urls")),
 ]
 
 # Uploaded exhibit images in development (DEBUG only), as downloads and never a clip;

@@ -469,10 +469,16 @@ def score_candidates(
                 if n.exhibit in candidate_set:
                     vote(n.exhibit, Contribution(name, n.score * share, source, n.support))
 
-    for exhibit in candidate_set:
-        pop = model.popularity.get(exhibit, 0.0)
-        if pop > 0:
-            vote(exhibit, Contribution(POPULARITY, weights.popularity * pop))
+    # Popularity votes with its lift over the median candidate: every exhibit gets some
+    # popularity, so only what sets one apart should be able to become its reason. (Adding
+    # the same constant to every score leaves the ranking as it is.)
+    pops = {exhibit: model.popularity.get(exhibit, 0.0) for exhibit in candidate_set}
+    median = float(np.median(list(pops.values()))) if pops else 0.0
+    for exhibit, pop in pops.items():
+        if pop > median:
+            vote(exhibit, Contribution(POPULARITY, weights.popularity * (pop - median)))
+        elif pop < median:
+            totals[exhibit] -= weights.popularity * (median - pop)
 
     ranked = sorted(candidate_set, key=lambda exhibit: (-totals[exhibit], exhibit))
     return [Scored(exhibit, totals[exhibit], best.get(exhibit)) for exhibit in ranked]

@@ -9,6 +9,7 @@ come from :mod:`recommendations.engine`, shared with the offline evaluation.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -327,10 +328,10 @@ def next_visit_plan_for(*, visitor: VisitorProfile, limit: int = 8) -> VisitPlan
 
 def _minutes_per_exhibit(visitor: VisitorProfile) -> float:
     stops = VisitExhibit.objects.filter(visit__visitor=visitor, dwell_seconds__gt=0)
-    dwell = sorted(stops.values_list("dwell_seconds", flat=True))
+    dwell = list(stops.values_list("dwell_seconds", flat=True))
     if not dwell:
         return DEFAULT_MINUTES_PER_EXHIBIT
-    return max(1.0, dwell[len(dwell) // 2] / 60)
+    return max(1.0, statistics.median(dwell) / 60)
 
 
 # --- "My visits": the diary with the emotions each exhibit evoked --------------------------
@@ -373,8 +374,12 @@ class EmotionSummary:
 
     @property
     def standout(self) -> tuple[str, int] | None:
-        """(emotion noun, percentage points) furthest above the usual, if 5 points or more."""
-        name = max(self.above_usual, key=self.above_usual.__getitem__)
+        """(emotion noun, points) furthest above the usual, if 5 points or more.
+
+        Neutral is left out: "more neutral than usual" is the absence of a response.
+        """
+        expressive = {k: v for k, v in self.above_usual.items() if k != "neutral"}
+        name = max(expressive, key=expressive.__getitem__)
         points = round(100 * self.above_usual[name])
         return (EMOTION_NOUNS[name], points) if points >= 5 else None
 

@@ -152,21 +152,23 @@ def test_it_recommends_by_popularity_to_a_visitor_without_history():
         profile=None, model=model, halls={1: "a", 2: "b", 3: "c", 4: "d"}, limit=3
     )
     assert [item.exhibit for item in items] == [2, 3, 1]
-    assert all(item.reason.kind == engine.POPULARITY for item in items)
+    # Popularity explains what stands above the median candidate (0.35), nothing else.
+    assert [item.reason and item.reason.kind for item in items] == ["popularity"] * 2 + [None]
+    assert items[0].reason.value == pytest.approx(1.0 - 0.35)
 
 
 def test_it_never_recommends_seen_or_excluded_exhibits_and_explains_the_rest():
     profile = engine.profiles_from([PairObservation(1, 1, rating=5)])[1]
     model = model_with(content={1: [(2, 0.9), (3, 0.5)]}, affinity={1: [(4, 0.8)]})
-    model.popularity = {2: 1.0, 3: 0.1, 4: 0.1, 5: 0.1}
+    model.popularity = {2: 1.0, 3: 0.1, 4: 0.1, 5: 0.5, 6: 0.0}
     items = engine.recommend(
         profile=profile,
         model=model,
-        halls={1: "a", 2: "a", 3: "b", 4: "c", 5: "d"},
+        halls={1: "a", 2: "a", 3: "b", 4: "c", 5: "d", 6: "e"},
         limit=5,
         exclude={3},
     )
-    assert {item.exhibit for item in items} == {2, 4, 5}
+    assert {item.exhibit for item in items} == {2, 4, 5, 6}
     by_id = {item.exhibit: item for item in items}
     assert by_id[4].reason.kind == engine.AFFINITY and by_id[4].reason.source == 1
     assert by_id[2].reason.kind == engine.CONTENT and by_id[2].reason.source == 1
