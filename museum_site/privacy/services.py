@@ -48,8 +48,9 @@ from museum_site.privacy.signals import storage_delete_quietly
 logger = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "museum-visitor-export/1"
-# Field names whose values are credentials: exported as "(hidden)", never in clear.
-SECRET_FIELD_NAMES = frozenset({"password", "key", "token", "secret", "digest", "token_hash"})
+# Fields whose values are credentials (or hashes of them): exported as "(hidden)".
+SECRET_FIELD_NAMES = frozenset({"password", "key", "token", "secret"})
+SECRET_FIELD_SUFFIXES = ("_hash", "_digest", "_secret", "password")
 # A clip file younger than this with no row is probably an upload being saved: leave it.
 ORPHAN_FILE_GRACE = timedelta(days=1)
 CLIP_UNFINISHED = (ClipStatus.UPLOADED, ClipStatus.QUEUED, ClipStatus.PROCESSING)
@@ -240,10 +241,102 @@ def visitor_export(*, profile: VisitorProfile) -> dict[str, Any]:
         "visits": _export_visits(profile),
         "emotion_readings": list(_export_readings(profile)),
         "clips": _export_clips(profile),
+        "recommendations": _export_recommendations(profile),
+        "partner_access": _export_partner_grants(profile),
+        "api_tokens": _export_api_tokens(user),
     }
     handled = {ConsentRecord, Visit, VisitExhibit, EmotionReading, Clip, VisitorProfile}
+    handled |= {model for model in map(_model_or_none, KNOWN_RELATED_MODELS) if model}
     exported["other"] = _export_related(profile, user, handled=handled)
     return exported
+
+
+# Models of other features with a readable layout below; the generic export is the fallback.
+KNOWN_RELATED_MODELS = (
+    "recommendations.VisitorExhibitFeedback",
+    "api.PartnerGrant",
+    "api.VisitorToken",
+)
+
+
+def _model_or_none(label: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _export_recommendations(profile: VisitorProfile) -> dict[str, Any]:
+    """The visitor's feedback on exhibits and the exhibits recommended to them now."""
+    feedback_model = _model_or_none("recommendations.VisitorExhibitFeedback")
+    feedback = []
+    if feedback_model is not None:
+        rows = feedback_model.objects.filter(visitor=profile).select_related("exhibit")
+        feedback = [
+            {
+                "exhibit": row.exhibit.slug,
+                "rating": row.rating,
+                "hidden": row.hidden,
+                "created_at": _json_value(row.created_at),
+                "updated_at": _json_value(row.updated_at),
+            }
+            for row in rows.order_by("created_at", "pk")
+        ]
+    current: list[dict[str, Any]] | None = []
+    try:
+        from recommendations.selectors import exhibit_recommendations_for
+    except ImportError:
+        exhibit_recommendations_for = None
+    if exhibit_recommendations_for is not None:
+        try:
+            current = [
+                {
+                    "exhibit": item.exhibit.slug,
+                    "title": item.exhibit.title,
+                    "score": item.score,
+                    "reason": item.reason.text,
+                }
+                for item in exhibit_recommendations_for(visitor=profile, limit=10)
+            ]
+        except Exception:
+            # Derived data: the visitor still gets everything stored about them.
+            logger.exception("Recommendations for visitor %s failed in an export", profile.pk)
+            current = None
+    return {"feedback": feedback, "current": current}
+
+
+def _export_partner_grants(profile: VisitorProfile) -> list[dict[str, Any]]:
+    """Which partner applications the visitor let read their data, and when."""
+    model = _model_or_none("api.PartnerGrant")
+    if model is None:
+        return []
+    grants = model.objects.filter(visitor=profile).select_related("api_key")
+    return [
+        {
+            "partner": grant.api_key.name,
+            "granted_at": _json_value(grant.granted_at),
+            "revoked_at": _json_value(grant.revoked_at),
+        }
+        for grant in grants.order_by("granted_at", "pk")
+    ]
+
+
+def _export_api_tokens(user: AbstractBaseUser) -> list[dict[str, Any]]:
+    """Personal API tokens: names and dates; the secret is never stored, its hash not shown."""
+    model = _model_or_none("api.VisitorToken")
+    if model is None:
+        return []
+    return [
+        {
+            "name": token.name,
+            "prefix": token.prefix,
+            "created_at": _json_value(token.created_at),
+            "last_used_at": _json_value(token.last_used_at),
+            "expires_at": _json_value(token.expires_at),
+            "revoked_at": _json_value(token.revoked_at),
+        }
+        for token in model.objects.filter(user=user).order_by("created_at", "pk")
+    ]
 
 
 def _export_visits(profile: VisitorProfile) -> list[dict[str, Any]]:
@@ -347,7 +440,7 @@ def _export_row(row: models.Model, *, skip: Iterable[str]) -> dict[str, Any]:
             continue
         value = model_field.value_from_object(row)
         key = model_field.attname
-        if model_field.name.lower() in SECRET_FIELD_NAMES:
+        if _is_secret_field(model_field.name):
             data[key] = "(hidden)" if value else value
         elif isinstance(model_field, models.FileField):
             data[key] = {"name": value.name.rsplit("/", 1)[-1], "stored": True} if value else None
@@ -358,6 +451,11 @@ def _export_row(row: models.Model, *, skip: Iterable[str]) -> dict[str, Any]:
     for many in row._meta.many_to_many:
         data[many.name] = [str(item) for item in getattr(row, many.name).all()]
     return data
+
+
+def _is_secret_field(name: str) -> bool:
+    name = name.lower()
+    return name in SECRET_FIELD_NAMES or name.endswith(SECRET_FIELD_SUFFIXES)
 
 
 _encoder = DjangoJSONEncoder()

@@ -115,3 +115,27 @@ def test_it_deletes_a_clips_video_however_the_clip_is_deleted(
     with django_capture_on_commit_callbacks(execute=True):
         Clip.objects.filter(pk=clip.pk).delete()
     assert not path.exists()
+
+
+def test_it_deletes_feedback_partner_grants_and_tokens(visitor, outsider, exhibit):
+    from museum_site.api import services as api_services
+    from museum_site.api.models import ApiKey, ApiScope, PartnerGrant, VisitorToken
+    from recommendations import services as recommendation_services
+    from recommendations.models import VisitorExhibitFeedback
+
+    profile = visitor.visitor_profile
+    recommendation_services.feedback_hide(visitor=profile, exhibit=exhibit)
+    recommendation_services.feedback_rate(
+        visitor=outsider.visitor_profile, exhibit=exhibit, rating=5
+    )
+    key, _ = api_services.api_key_create(name="City guide app", scopes=[ApiScope.VISITORS_READ])
+    api_services.partner_grant_create(visitor=profile, partner_prefix=key.prefix)
+    api_services.visitor_token_create(user=visitor, name="my phone")
+    report = services.visitor_erase(profile=profile)
+    assert not PartnerGrant.objects.exists()
+    assert not VisitorToken.objects.exists()
+    assert list(VisitorExhibitFeedback.objects.values_list("visitor", flat=True)) == [
+        outsider.visitor_profile.pk
+    ]
+    assert ApiKey.objects.filter(pk=key.pk).exists()  # the partner's key is not the visitor's
+    assert report.rows_deleted["api.PartnerGrant"] == 1

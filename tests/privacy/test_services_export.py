@@ -107,3 +107,31 @@ def test_it_hides_credentials_and_does_not_embed_files(visitor, exhibit):
     user_row = _export_row(visitor, skip=())
     assert user_row["password"] == "(hidden)"
     assert user_row["groups"] == []
+
+
+def test_it_exports_feedback_recommendations_partner_access_and_tokens(
+    visitor, exhibit, fossil, staff
+):
+    from museum_site.api import services as api_services
+    from museum_site.api.models import ApiScope
+    from recommendations import services as recommendation_services
+
+    profile = visitor.visitor_profile
+    recommendation_services.feedback_rate(visitor=profile, exhibit=exhibit, rating=4)
+    key, _ = api_services.api_key_create(name="City guide app", scopes=[ApiScope.VISITORS_READ])
+    api_services.partner_grant_create(visitor=profile, partner_prefix=key.prefix)
+    token, raw_token = api_services.visitor_token_create(user=visitor, name="my phone")
+
+    data = services.visitor_export(profile=profile)
+    [feedback] = data["recommendations"]["feedback"]
+    assert (feedback["exhibit"], feedback["rating"], feedback["hidden"]) == (exhibit.slug, 4, False)
+    current = data["recommendations"]["current"]
+    assert isinstance(current, list)
+    assert all(item["exhibit"] != exhibit.slug for item in current)  # rated: not recommended
+    [grant] = data["partner_access"]
+    assert grant["partner"] == "City guide app" and grant["revoked_at"] is None
+    [exported_token] = data["api_tokens"]
+    assert (exported_token["name"], exported_token["prefix"]) == ("my phone", token.prefix)
+    dumped = json.dumps(data)
+    assert token.key_hash not in dumped and raw_token not in dumped
+    assert data["other"] == {}  # nothing known exported twice
