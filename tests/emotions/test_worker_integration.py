@@ -36,7 +36,8 @@ clip_faces = test_clips.clip_faces
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.timeout(300),
+    # Generous: on a loaded 2-core machine a worker takes a while to start and to analyse.
+    pytest.mark.timeout(600),
 ]
 
 
@@ -113,6 +114,11 @@ def workers(env: dict[str, str], log_dir: Path) -> Iterator[Callable[[str], Work
     finally:
         for worker in started:
             worker.stop()
+        # Keep the workers' logs for whoever debugs a failure (tmp_path is rotated away).
+        artifacts = REPO_ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        for worker in started:
+            (artifacts / f"{worker.name}.log").write_bytes(worker.log.read_bytes())
 
 
 @contextmanager
@@ -184,7 +190,7 @@ def test_a_clip_survives_its_worker_being_killed_and_completes_once(
         # Kill the worker well inside the clip, while it holds the lease.
         wait_for(
             lambda: clip_state(clip.pk).progress >= 0.15,
-            timeout=120,
+            timeout=240,
             what="the first worker to get into the clip",
             logs=first.output,
         )
@@ -197,7 +203,7 @@ def test_a_clip_survives_its_worker_being_killed_and_completes_once(
         second = start("clips-second")
         wait_for(
             lambda: clip_state(clip.pk).is_finished,
-            timeout=180,
+            timeout=240,
             what="the second worker to finish the clip",
             logs=lambda: f"--- first\n{first.output()}\n--- second\n{second.output()}",
         )
