@@ -104,3 +104,29 @@ def test_it_offers_a_notice_with_an_indicator_to_include(db, settings, kind):
     assert "style=" not in html and "<script" not in html
     if kind == "clip":
         assert f"after {settings.CLIPS_RETENTION_DAYS} days at most" in html
+
+
+def test_it_leaves_the_indicator_to_pages_that_have_their_own(db):
+    html = Template('{% include "privacy/_notice.html" with indicator=False %}').render(Context())
+    assert "Emotion recognition is used on this page." in html
+    assert "data-privacy-indicator" not in html
+
+
+def test_the_pages_that_analyse_faces_show_the_notice(client, visitor, exhibit):
+    from django.urls import reverse
+
+    from emotions.models import Clip, ClipStatus
+
+    clip = Clip.objects.create(
+        visitor=visitor.visitor_profile, exhibit=exhibit, status=ClipStatus.QUEUED
+    )
+    client.force_login(visitor)
+    for url in (
+        reverse("emotions:camera", kwargs={"slug": exhibit.slug}),
+        reverse("emotions:clip_upload", kwargs={"slug": exhibit.slug}),
+        reverse("emotions:clip_detail", args=[clip.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Emotion recognition is used on this page." in response.text, url
+        assert 'href="/privacy/"' in response.text, url
