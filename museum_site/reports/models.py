@@ -8,10 +8,9 @@ the privacy threshold needs; nothing here is ever shown per visitor.
 ``services.rollup_sync`` keeps the rollup equal to the readings (see there for how it notices
 changes); nothing else writes to these tables.
 
-Change detection: readings are only ever inserted or deleted (never edited), and ids only
-grow, so a day's ``(number of readings, highest id)`` changes whenever its readings do (an
-insertion raises the highest id, a deletion alone lowers the count). The rollup rows carry
-both, so the rollup's own per-day signature is compared with the readings'.
+Change detection: the rows carry their readings' count, highest id and whether they have a
+visitor, so that the rollup's per-day signature can be compared with the readings' own
+(see ``services``).
 """
 
 from __future__ import annotations

@@ -1,12 +1,19 @@
 """Writes for the reports: keeping the daily rollup equal to the emotion readings.
 
 The rollup (``models.ReadingRollup``) is a cache, so the only question is *which days are
-stale*. Readings are only inserted or deleted, and ids only grow, so a day's ``(number of
-readings, highest id)`` pair is a signature that changes whenever its readings change. The
-rollup rows carry both, so a sync computes the signature from the readings and from the
-rollup, and rebuilds only the days that differ. It therefore also catches readings deleted by
-an erasure, a cascade from a clip or the admin, readings that arrive late (a clip analysed
-hours after it was recorded) and a damaged rollup, without any signal handlers.
+stale*. Readings are inserted, deleted or anonymised (their visitor emptied, their time cut
+to the hour: ``privacy.services.readings_anonymise``), never otherwise edited, and ids only
+grow. So a day's ``(number of readings, highest id, readings without a visitor)`` is a
+signature that changes whenever its readings do: an insertion raises the highest id, a
+deletion lowers the count, an anonymisation raises the third figure (and a reading moved to
+another day changes both days' counts). The rollup rows carry all three, so a sync computes
+the signature from the readings and from the rollup and rebuilds only the days that differ.
+It so catches erasures, cascades from clips, the admin's deletions, late readings (a clip
+analysed hours after it was recorded) and a damaged rollup, without any signal handlers.
+
+Deleting a visitor profile empties the rollup's visitor at once (``on_delete=SET_NULL``, like
+the readings); code that anonymises readings and keeps the profile calls
+``rollup_forget_visitors`` in its transaction so that no link outlives the readings' own.
 
 Celery beat runs it (``tasks.py``): the last two days every five minutes, every day hourly.
 """
@@ -66,19 +73,25 @@ def _readings_by_day(since: date | None):
 def _stale_days(*, since: date | None) -> tuple[int, list[date]]:
     """Days whose readings differ from what the rollup was built from, oldest first."""
     current = {
-        row["day"]: (row["n"], row["max_id"])
+        row["day"]: (row["n"], row["max_id"], row["anonymous"])
         for row in _readings_by_day(since)
         .order_by()
         .values("day")
-        .annotate(n=Count("id"), max_id=Max("id"))
+        .annotate(
+            n=Count("id"),
+            max_id=Max("id"),
+            anonymous=Count("id", filter=Q(visitor__isnull=True)),
+        )
     }
     rolled_rows = ReadingRollup.objects.order_by()
     if since is not None:
         rolled_rows = rolled_rows.filter(day__gte=since)
     rolled = {
-        row["day"]: (row["n"], row["max_id"])
+        row["day"]: (row["n"], row["max_id"], row["anonymous"] or 0)
         for row in rolled_rows.values("day").annotate(
-            n=Sum("readings"), max_id=Max("max_reading_id")
+            n=Sum("readings"),
+            max_id=Max("max_reading_id"),
+            anonymous=Sum("readings", filter=Q(visitor__isnull=True)),
         )
     }
     stale = {day for day, signature in current.items() if rolled.get(day) != signature}

@@ -77,6 +77,10 @@ def test_it_times_every_report_page_and_export(generated):
     ]:
         assert f"| {name} | 200 |" in generated, name
     assert "rollup (background task)" in generated
+    overview = next(line for line in generated.splitlines() if line.startswith("| overview |"))
+    cells = [cell.strip() for cell in overview.strip("|").split("|")]
+    queries = int(cells[5])
+    assert 5 <= queries <= 30  # counted, and a handful of aggregates, not a query per row
 
 
 def test_it_refuses_to_generate_twice_unless_told(generated):

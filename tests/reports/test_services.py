@@ -112,6 +112,26 @@ def test_it_follows_an_erased_visitor_into_the_rollup(world):
     assert (figures.visitors, figures.readings) == (4, 7)
 
 
+def test_it_stays_right_through_a_real_erasure(world):
+    """The privacy service anonymises the live readings (visitor emptied, time cut to the
+    hour) and deletes the account: the reports lose a visitor, never a live reading."""
+    from museum_site.privacy.services import visitor_erase
+
+    visitor_erase(profile=world.visitors[2])  # v2: the 3-face neutral reading on D1
+    services.rollup_sync()
+    figures = selectors.report_total(filters=ALL).figures
+    assert (figures.visitors, figures.readings, figures.faces) == (4, 8, 10)
+    assert not ReadingRollup.objects.filter(visitor_id=world.visitors[2].pk).exists()
+
+
+def test_it_notices_readings_anonymised_in_place(world):
+    """Readings emptied of their visitor while the profile stays: the day is rebuilt."""
+    EmotionReading.objects.filter(visitor=world.visitors[4]).update(visitor=None)
+    assert services.rollup_sync().days_rebuilt == 1
+    assert not ReadingRollup.objects.filter(visitor=world.visitors[4]).exists()
+    assert selectors.report_total(filters=ALL).figures.visitors == 4
+
+
 def test_it_forgets_visitors_on_request(world):
     assert services.rollup_forget_visitors(visitors=[world.visitors[1]]) == 3
     assert not ReadingRollup.objects.filter(visitor=world.visitors[1]).exists()
