@@ -84,7 +84,15 @@ class VisitorProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email", "display_name"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["created_at"]
+    # Consent is the visitor's own act, recorded with its history by the privacy services:
+    # staff can see it here but not set it.
+    readonly_fields = [
+        "created_at",
+        "consent_version",
+        "consent_given_at",
+        "consent_withdrawn_at",
+        "keep_media",
+    ]
     ordering = ["user__username"]
     # Data rights run by staff on a visitor's behalf (museum_site/privacy).
     actions = [export_visitor_data, erase_visitor_data]

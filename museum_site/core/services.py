@@ -141,7 +141,9 @@ def consent_give(
 ) -> VisitorProfile:
     """Record that the visitor agreed to consent notice ``version`` (default: current).
 
-    ``keep_media`` is a separate opt-in; ``None`` leaves the stored choice unchanged.
+    ``keep_media`` is a separate opt-in; ``None`` leaves the stored choice unchanged. Pages
+    and APIs call ``museum_site.privacy.services.consent_grant``, which wraps this one and
+    records the consent history with the hash of the notice text.
     """
     current = settings.CURRENT_CONSENT_VERSION
     version = current if version is None else version
@@ -162,8 +164,9 @@ def consent_give(
 def consent_withdraw(*, profile: VisitorProfile, now: datetime | None = None) -> VisitorProfile:
     """Withdraw consent. The date of the last agreement stays on record.
 
-    Withdrawing also drops the ``keep_media`` opt-in; the privacy feature adds the removal
-    of stored media here.
+    Withdrawing also drops the ``keep_media`` opt-in. Pages and APIs call
+    ``museum_site.privacy.services.consent_revoke`` instead, which wraps this one, records the
+    history, closes open camera sockets, cancels pending clips and deletes stored clip videos.
     """
     profile.consent_withdrawn_at = now or timezone.now()
     profile.keep_media = False

@@ -73,3 +73,27 @@ def test_it_shows_the_consent_history_read_only(client, staff, visitor):
     assert record.notice_sha256 in page
     assert client.get(f"/admin/privacy/consentrecord/{record.pk}/change/").status_code == 200
     assert client.get("/admin/privacy/consentrecord/add/").status_code == 403
+
+
+def test_staff_cannot_set_a_visitors_consent(client, staff, make_visitor):
+    erin = make_visitor("erin", consent=False)
+    client.force_login(staff)
+    url = f"{CHANGELIST}{erin.visitor_profile.pk}/change/"
+    client.post(
+        url,
+        {
+            "user": erin.pk,
+            "display_name": "Erin",
+            "consent_version": "2",
+            "consent_given_at_0": "2026-05-04",
+            "consent_given_at_1": "12:00:00",
+            "keep_media": "on",
+            "preferences": "{}",
+            "consent_records-TOTAL_FORMS": "0",
+            "consent_records-INITIAL_FORMS": "0",
+        },
+    )
+    erin.visitor_profile.refresh_from_db()
+    assert erin.visitor_profile.display_name == "Erin"  # the form was saved ...
+    assert erin.visitor_profile.consent_version is None  # ... without the consent fields
+    assert erin.visitor_profile.keep_media is False
