@@ -25,7 +25,7 @@ def test_it_formats_durations(value, expected):
 
 def test_it_renders_an_empty_string_for_a_missing_route():
     template = Template(
-        '{% load museum_tags %}{% optional_url "emotions:camera" "x" as url %}[{{ url }}]'
+        '{% load museum_tags %}{% optional_url "emotions:not_routed" "x" as url %}[{{ url }}]'
         '{% optional_url "core:exhibit_detail" slug="x" as known %}[{{ known }}]'
     )
     assert template.render(Context()) == "[][/exhibits/x/]"
