@@ -21,9 +21,8 @@ class ConsentForm(forms.Form):
         required=False,
         label="Also keep my clips after analysis (optional; otherwise they are deleted at once)",
     )
-    notice_sha256 = forms.RegexField(
-        regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput
-    )
+    # Compared by the service: any other value reads as "the notice changed".
+    notice_sha256 = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -73,10 +73,9 @@ def consent(request: HttpRequest) -> HttpResponse:
                     "is analysed.",
                 )
         except ValidationError as error:
+            # E.g. the notice changed while the visitor read it: the page shows the new text
+            # (and its hash) to agree to.
             form.add_error(None, error)
-            # A changed notice: show the new text with a fresh hash to agree to.
-            form.data = form.data.copy()
-            form.data["notice_sha256"] = notice.sha256
         else:
             return redirect(next_url)
     context = {

@@ -104,3 +104,10 @@ def test_it_offers_download_and_erasure(client, visitor):
     page = client.get("/consent/").text
     assert 'action="/me/data/download/"' in page
     assert 'href="/me/data/erase/"' in page
+
+
+def test_it_treats_a_tampered_notice_hash_as_a_changed_notice(client, erin):
+    client.force_login(erin)
+    response = give(client, notice_sha256="0" * 64)
+    assert "The notice changed while you were reading it" in response.text
+    assert not ConsentRecord.objects.exists()
