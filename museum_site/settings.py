@@ -229,6 +229,19 @@ MODEL_FILE = env_path(
     "MODEL_FILE", BASE_DIR / "ml" / "weights" / "emotion_cnn.pt", base_dir=BASE_DIR
 )
 
+# --- Recommendations (recommendations/) ---------------------------------------------------
+
+# Pages never aggregate raw readings: beat keeps exhibit fingerprints current every few
+# minutes and rebuilds everything (fingerprints, popularity, neighbours) hourly.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),  # what other apps scheduled above
+    "recommendations-fingerprints": {
+        "task": "recommendations.fingerprints_refresh",
+        "schedule": timedelta(minutes=10),
+    },
+    "recommendations-rebuild": {"task": "recommendations.rebuild", "schedule": timedelta(hours=1)},
+}
+
 # --- Recorded clips (emotions/clips.py) ---------------------------------------------------
 
 # Largest upload accepted, in bytes; bigger requests are refused before they are read.
