@@ -103,6 +103,24 @@ def test_it_refuses_a_sign_in_without_a_csrf_token(visitor):
     assert response.status_code == 403
 
 
+# --- Sign-in lockout -----------------------------------------------------------------------
+
+
+def test_it_locks_out_password_guessing_at_the_login_form(client, visitor, settings):
+    from tests.conftest import PASSWORD
+
+    guesses = {"username": "alice", "password": "guess"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", guesses, REMOTE_ADDR="203.0.113.9")
+    right = {"username": "alice", "password": PASSWORD}
+    locked = client.post("/accounts/login/", right, REMOTE_ADDR="203.0.113.9")
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # The lockout is per username and address: the guesser cannot lock Alice out elsewhere.
+    elsewhere = Client().post("/accounts/login/", right, REMOTE_ADDR="198.51.100.4")
+    assert elsewhere.status_code == 302
+
+
 # --- Production settings ------------------------------------------------------------------
 
 SHOW_SECURITY = """
