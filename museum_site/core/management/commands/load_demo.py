@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -64,6 +65,10 @@ class Command(BaseCommand):
             )
         )
         self._print_credentials(accounts, password=options["password"])
+        # Simulated emotion readings for the demo visits and the recommender built on them.
+        call_command(
+            "load_demo_emotions", allow_production=options["allow_production"], stdout=self.stdout
+        )
 
     def _load_halls(self) -> dict[str, Hall]:
         halls = {}
