@@ -139,3 +139,14 @@ def test_it_deletes_feedback_partner_grants_and_tokens(visitor, outsider, exhibi
     ]
     assert ApiKey.objects.filter(pk=key.pk).exists()  # the partner's key is not the visitor's
     assert report.rows_deleted["api.PartnerGrant"] == 1
+
+
+def test_it_leaves_no_row_of_any_model_pointing_at_the_visitor(alice, visitor):
+    # Generic over every relation, so a feature added later is held to the same rule.
+    profile, _, _ = alice
+    owners = [(VisitorProfile, profile.pk), (get_user_model(), visitor.pk)]
+    services.visitor_erase(profile=profile)
+    for model, pk in owners:
+        for relation in model._meta.related_objects:
+            related = relation.related_model._base_manager
+            assert not related.filter(**{relation.field.attname: pk}).exists(), relation
