@@ -220,8 +220,8 @@ def _reason(
 ) -> Reason:
     source = exhibits.get(contribution.source) if contribution and contribution.source else None
     if contribution is None or (contribution.kind != engine.POPULARITY and source is None):
-        text = f"Something new for you in the {target.hall.name}."
-        return Reason("new", text, format_html("Something new for you in the {}.", target.hall))
+        text = f"Something new for you ({target.hall.name})."
+        return Reason("new", text, format_html("Something new for you ({}).", target.hall))
 
     kind = contribution.kind
     if kind == engine.POPULARITY:
@@ -271,8 +271,8 @@ def _reason(
             clause,
         )
     elif source.hall_id == target.hall_id:
-        text = f"In the {target.hall.name}, like {source.title}, which {clause}."
-        html = format_html("In the {}, like {}, which {}.", target.hall, _link(source), clause)
+        text = f"In the same hall as {source.title}, which {clause}."
+        html = format_html("In the same hall as {}, which {}.", _link(source), clause)
     else:
         text = f"Close in theme to {source.title}, which {clause}."
         html = format_html("Close in theme to {}, which {}.", _link(source), clause)

@@ -71,6 +71,7 @@ def test_it_recommends_popular_exhibits_to_a_newcomer_with_a_popularity_reason(
     assert items[0].reason.text == "Popular with visitors this month (3 visitors)."
     assert items[1].reason.text == "Popular with visitors this month (1 visitor)."
     assert items[2].reason.kind == "new"
+    assert items[2].reason.text == f"Something new for you ({items[2].exhibit.hall.name})."
     assert "Bronze Horse" not in [item.exhibit.title for item in items[:2]]
 
 
@@ -232,3 +233,21 @@ def test_it_never_reads_another_visitors_readings(visitor, outsider, exhibit, se
     assert selectors.visit_emotions_for(visitor=alice, visits=[bobs_visit]) == {}
     assert selectors.visitor_baseline_for(visitor=alice).probabilities["sad"] == 0
     assert [r.exhibit.pk for r in selectors.strongest_responses_for(visitor=alice)] == [exhibit.pk]
+
+
+def test_it_names_the_shared_hall_when_no_tag_is_shared(visitor, gallery, see):
+    alice = visitor.visitor_profile
+    see(alice, gallery["Brass Orrery"], 120, at=recent())
+    services.feedback_rate(visitor=alice, exhibit=gallery["Brass Orrery"], rating=4)
+    services.recommender_rebuild()
+
+    items = selectors.exhibit_recommendations_for(visitor=alice, limit=4)
+
+    by_title = {item.exhibit.title: item for item in items}
+    assert items[0].exhibit.title == "Difference Engine"
+    assert by_title["Difference Engine"].reason.text == (
+        "Shares the tag brass with Brass Orrery, which you rated 4 out of 5."
+    )
+    assert by_title["Wimshurst Machine"].reason.text == (
+        "In the same hall as Brass Orrery, which you rated 4 out of 5."
+    )
