@@ -106,7 +106,7 @@ class ExhibitInput(serializers.Serializer):
         max_length=200, required=False, help_text="Default: made from the title. Keep it stable."
     )
     description = serializers.CharField()
-    hall = serializers.SlugRelatedField(slug_field="slug", queryset=Hall.objects.all())
+    hall = serializers.SlugField(max_length=120, help_text="The hall's slug.")
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), max_length=30, required=False
     )
@@ -115,6 +115,13 @@ class ExhibitInput(serializers.Serializer):
         min_value=SMALLINT_MIN, max_value=SMALLINT_MAX, required=False, allow_null=True
     )
     active = serializers.BooleanField(required=False)
+
+    def validate_hall(self, slug: str) -> Hall:
+        # A SlugField first: only slug characters ever reach the query (no NUL for PostgreSQL).
+        try:
+            return Hall.objects.get(slug=slug)
+        except Hall.DoesNotExist:
+            raise serializers.ValidationError("No hall has this slug.") from None
 
 
 # --- Visits and readings ------------------------------------------------------------------
@@ -237,14 +244,18 @@ class AggregateQueryInput(serializers.Serializer):
     )
     source = serializers.ChoiceField(choices=ReadingSource.choices, required=False)
 
+    def _within_bounds(self, value: date | None) -> date | None:
+        if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise serializers.ValidationError(f"Must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+        return value
+
+    validate_date_from = _within_bounds
+    validate_date_to = _within_bounds
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Defaults only after the bounds checks: 0001-01-01 minus 29 days would overflow.
         date_to = attrs.get("date_to") or timezone.localdate()
         date_from = attrs.get("date_from") or date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-        for name, value in (("date_from", date_from), ("date_to", date_to)):
-            if not EARLIEST_DAY <= value <= LATEST_DAY:
-                raise serializers.ValidationError(
-                    {name: f"Must be between {EARLIEST_DAY} and {LATEST_DAY}."}
-                )
         if date_from > date_to:
             raise serializers.ValidationError({"date_to": "Must not be before date_from."})
         return {"date_from": date_from, "date_to": date_to, "source": attrs.get("source")}
@@ -417,7 +428,7 @@ class GrantOutput(serializers.ModelSerializer):
 
 class GrantInput(serializers.Serializer):
     partner = serializers.RegexField(
-        rf"^[a-z0-9]{{{PREFIX_LENGTH}}}$",
+        rf"^[a-z0-9]{{{PREFIX_LENGTH}}}\Z",
         help_text="The partner application's identifier (its key prefix), as the partner "
         "shows it to you.",
     )
