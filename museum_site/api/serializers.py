@@ -315,6 +315,35 @@ class AnalyseOutput(serializers.Serializer):
     faces = FaceOutput(many=True, help_text="Largest face first.")
 
 
+# --- Recommendations ----------------------------------------------------------------------
+
+
+class RecommendationQueryInput(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=20, default=5)
+
+
+class RecommendedExhibitOutput(serializers.ModelSerializer):
+    hall = HallRef()
+
+    class Meta:
+        model = Exhibit
+        fields = ["slug", "title", "hall"]
+
+
+class ReasonOutput(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="affinity, content, popularity, an emotion, or new: the strongest signal."
+    )
+    text = serializers.CharField(help_text="Why, in words for the visitor.")
+    source = ExhibitRef(allow_null=True, help_text="The exhibit seen that led here, if any.")
+
+
+class RecommendationOutput(serializers.Serializer):
+    exhibit = RecommendedExhibitOutput()
+    score = serializers.FloatField()
+    reason = ReasonOutput()
+
+
 # --- Clips --------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ v1 = [
     path("me/visits/<int:pk>/", views.MyVisitDetail.as_view(), name="my-visit-detail"),
     path("me/readings/", views.MyReadingList.as_view(), name="my-reading-list"),
     path("me/readings/<int:pk>/", views.MyReadingDetail.as_view(), name="my-reading-detail"),
+    path("me/recommendations/", views.MyRecommendations.as_view(), name="my-recommendations"),
     path("me/clips/", views.MyClipList.as_view(), name="my-clip-list"),
     path("me/clips/<int:pk>/", views.MyClipDetail.as_view(), name="my-clip-detail"),
     path("me/tokens/", views.MyTokenList.as_view(), name="my-token-list"),
@@ -44,6 +45,11 @@ v1 = [
         "partner/visitors/<int:pk>/readings/",
         views.PartnerVisitorReadings.as_view(),
         name="partner-visitor-readings",
+    ),
+    path(
+        "partner/visitors/<int:pk>/recommendations/",
+        views.PartnerVisitorRecommendations.as_view(),
+        name="partner-visitor-recommendations",
     ),
     path(
         "partner/visitors/<int:pk>/clips/",

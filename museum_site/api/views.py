@@ -57,6 +57,8 @@ from museum_site.api.serializers import (
     MuseumEmotionsOutput,
     ProfileOutput,
     ReadingOutput,
+    RecommendationOutput,
+    RecommendationQueryInput,
     TokenCreatedOutput,
     TokenInput,
     TokenOutput,
@@ -68,6 +70,7 @@ from museum_site.core import services as core_services
 from museum_site.core.models import Exhibit, Hall, Visit, VisitorProfile
 from museum_site.reports import selectors as report_selectors
 from museum_site.reports.selectors import ReportFilters
+from recommendations import selectors as recommendation_selectors
 
 # Multipart adds boundaries and part headers around the image; allow that much on top.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -354,6 +357,20 @@ class MyVisitDetail(_GenericView):
         return Response(self.get_serializer(visit).data)
 
 
+class MyRecommendations(_ApiView):
+    """Exhibits the signed-in visitor has not seen yet, best first, each with its reason."""
+
+    permission_classes = [permissions.IsUser]
+
+    @extend_schema(parameters=[RecommendationQueryInput], responses=RecommendationOutput(many=True))
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        limit = validated(RecommendationQueryInput, request.query_params)["limit"]
+        recommendations = recommendation_selectors.exhibit_recommendations_for(
+            visitor=own_profile(request), limit=limit
+        )
+        return Response(RecommendationOutput(recommendations, many=True).data)
+
+
 class MyReadingList(_ListView):
     """The signed-in visitor's emotion readings, newest first (cursor pagination)."""
 
@@ -615,3 +632,17 @@ class PartnerVisitorClipDetail(_GrantedVisitorView):
     def get(self, request: Request, clip_pk: int, **kwargs: Any) -> Response:
         own = clips.clip_list_for(visitor=self.granted_visitor())
         return Response(self.get_serializer(_get_or_404(own, pk=clip_pk)).data)
+
+
+class PartnerVisitorRecommendations(_GrantedVisitorView):
+    """A granting visitor's recommendations (scope `visitors:read`)."""
+
+    queryset = VisitorProfile.objects.none()
+
+    @extend_schema(parameters=[RecommendationQueryInput], responses=RecommendationOutput(many=True))
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        limit = validated(RecommendationQueryInput, request.query_params)["limit"]
+        recommendations = recommendation_selectors.exhibit_recommendations_for(
+            visitor=self.granted_visitor(), limit=limit
+        )
+        return Response(RecommendationOutput(recommendations, many=True).data)
