@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from museum_site.api.models import ApiKey, ApiScope, PartnerGrant, VisitorToken, validate_rate
 from museum_site.api.services import api_key_create, credential_revoke, partner_grant_revoke
@@ -116,8 +117,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 "title": "API key created",
             },
         )
-        # The page holds a secret: no caching anywhere.
-        response["Cache-Control"] = "no-store"
+        # The page holds a secret: no caching anywhere (the admin adds this too; be explicit).
+        patch_cache_control(response, no_store=True, private=True)
         return response
 
 
