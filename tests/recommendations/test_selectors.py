@@ -251,3 +251,27 @@ def test_it_names_the_shared_hall_when_no_tag_is_shared(visitor, gallery, see):
     assert by_title["Wimshurst Machine"].reason.text == (
         "In the same hall as Brass Orrery, which you rated 4 out of 5."
     )
+
+
+def test_a_page_reads_only_the_visitors_own_readings_in_a_fixed_number_of_queries(
+    make_visitor, gallery, see
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(5):
+        crowd = make_visitor(f"crowd{n}").visitor_profile
+        for title in ("Bronze Dancer", "Dinosaur Egg", "Brass Orrery"):
+            see(crowd, gallery[title], 60, at=recent(n + 1), readings=[probs(happy=0.4)] * 5)
+    services.recommender_rebuild()
+    alice = make_visitor("alice").visitor_profile
+    see(alice, gallery["kiss"], 60, at=recent(), readings=[probs(surprise=0.4)] * 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        items = selectors.exhibit_recommendations_for(visitor=alice, limit=6)
+    assert len(items) == 6
+    assert len(queries) <= 10
+    readings_sql = [q["sql"] for q in queries if '"emotions_reading"' in q["sql"]]
+    assert readings_sql, "the visitor's own readings are read"
+    for sql in readings_sql:
+        assert f'"emotions_reading"."visitor_id" IN ({alice.pk})' in sql, sql
