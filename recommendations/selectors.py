@@ -25,7 +25,6 @@ from ml import EMOTIONS
 from museum_site.core.models import Exhibit, Hall, Visit, VisitExhibit, VisitorProfile
 from recommendations import engine
 from recommendations.models import (
-    ExhibitFingerprint,
     ExhibitNeighbour,
     ExhibitPopularity,
     VisitorExhibitFeedback,
@@ -479,15 +478,6 @@ def hidden_exhibits_for(*, visitor: VisitorProfile) -> QuerySet[Exhibit]:
         Exhibit.objects.filter(feedback__visitor=visitor, feedback__hidden=True)
         .select_related("hall")
         .order_by("title", "pk")
-    )
-
-
-def fingerprint_list() -> QuerySet[ExhibitFingerprint]:
-    """Stored fingerprints of active exhibits, most-read first."""
-    return (
-        ExhibitFingerprint.objects.filter(exhibit__active=True)
-        .select_related("exhibit__hall")
-        .order_by("-reading_count", "exhibit__title")
     )
 
 

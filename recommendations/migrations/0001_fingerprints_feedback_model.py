@@ -5,90 +5,306 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0002_curators_group'),
+        ("core", "0002_curators_group"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExhibitFingerprint',
+            name="ExhibitFingerprint",
             fields=[
-                ('exhibit', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='fingerprint', serialize=False, to='core.exhibit')),
-                ('angry', models.FloatField(default=0.0)),
-                ('disgust', models.FloatField(default=0.0)),
-                ('fear', models.FloatField(default=0.0)),
-                ('happy', models.FloatField(default=0.0)),
-                ('sad', models.FloatField(default=0.0)),
-                ('surprise', models.FloatField(default=0.0)),
-                ('neutral', models.FloatField(default=0.0)),
-                ('valence', models.FloatField(default=0.0, help_text='Mean valence, -1 (unpleasant) to +1 (pleasant).')),
-                ('arousal', models.FloatField(default=0.0, help_text='Mean arousal, -1 (calm) to +1 (excited).')),
-                ('valence_spread', models.FloatField(default=0.0, help_text='Standard deviation of valence over readings.')),
-                ('arousal_spread', models.FloatField(default=0.0, help_text='Standard deviation of arousal over readings.')),
-                ('reading_count', models.PositiveIntegerField(default=0)),
-                ('face_count', models.PositiveIntegerField(default=0, help_text='Faces behind the readings.')),
-                ('visitor_count', models.PositiveIntegerField(default=0, help_text='Distinct (known) visitors behind the readings.')),
-                ('confidence', models.FloatField(default=0.0, help_text='How sure we are, 0-1: 1 - 1/sqrt(1 + visitors). The standard error of a mean over independent visitors shrinks as 1/sqrt(n); readings of one visitor are not independent, so visitors, not readings, count.')),
-                ('last_reading_id', models.BigIntegerField(default=0, help_text='Newest reading included: incremental refreshes start after it.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "exhibit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="fingerprint",
+                        serialize=False,
+                        to="core.exhibit",
+                    ),
+                ),
+                ("angry", models.FloatField(default=0.0)),
+                ("disgust", models.FloatField(default=0.0)),
+                ("fear", models.FloatField(default=0.0)),
+                ("happy", models.FloatField(default=0.0)),
+                ("sad", models.FloatField(default=0.0)),
+                ("surprise", models.FloatField(default=0.0)),
+                ("neutral", models.FloatField(default=0.0)),
+                (
+                    "valence",
+                    models.FloatField(
+                        default=0.0, help_text="Mean valence, -1 (unpleasant) to +1 (pleasant)."
+                    ),
+                ),
+                (
+                    "arousal",
+                    models.FloatField(
+                        default=0.0, help_text="Mean arousal, -1 (calm) to +1 (excited)."
+                    ),
+                ),
+                (
+                    "valence_spread",
+                    models.FloatField(
+                        default=0.0, help_text="Standard deviation of valence over readings."
+                    ),
+                ),
+                (
+                    "arousal_spread",
+                    models.FloatField(
+                        default=0.0, help_text="Standard deviation of arousal over readings."
+                    ),
+                ),
+                ("reading_count", models.PositiveIntegerField(default=0)),
+                (
+                    "face_count",
+                    models.PositiveIntegerField(default=0, help_text="Faces behind the readings."),
+                ),
+                (
+                    "visitor_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Distinct (known) visitors behind the readings."
+                    ),
+                ),
+                (
+                    "confidence",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="How sure we are, 0-1: 1 - 1/sqrt(1 + visitors). The standard error of a mean over independent visitors shrinks as 1/sqrt(n); readings of one visitor are not independent, so visitors, not readings, count.",
+                    ),
+                ),
+                (
+                    "last_reading_id",
+                    models.BigIntegerField(
+                        default=0,
+                        help_text="Newest reading included: incremental refreshes start after it.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'db_table': 'recommendations_exhibitfingerprint',
-                'ordering': ['exhibit__title'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('angry__gte', 0.0), ('angry__lte', 1.0)), name='recommendations_fingerprint_angry_0_1'), models.CheckConstraint(condition=models.Q(('disgust__gte', 0.0), ('disgust__lte', 1.0)), name='recommendations_fingerprint_disgust_0_1'), models.CheckConstraint(condition=models.Q(('fear__gte', 0.0), ('fear__lte', 1.0)), name='recommendations_fingerprint_fear_0_1'), models.CheckConstraint(condition=models.Q(('happy__gte', 0.0), ('happy__lte', 1.0)), name='recommendations_fingerprint_happy_0_1'), models.CheckConstraint(condition=models.Q(('sad__gte', 0.0), ('sad__lte', 1.0)), name='recommendations_fingerprint_sad_0_1'), models.CheckConstraint(condition=models.Q(('surprise__gte', 0.0), ('surprise__lte', 1.0)), name='recommendations_fingerprint_surprise_0_1'), models.CheckConstraint(condition=models.Q(('neutral__gte', 0.0), ('neutral__lte', 1.0)), name='recommendations_fingerprint_neutral_0_1'), models.CheckConstraint(condition=models.Q(('confidence__gte', 0.0), ('confidence__lt', 1.0)), name='recommendations_fingerprint_confidence_0_1'), models.CheckConstraint(condition=models.Q(('arousal__gte', -1.0), ('valence__gte', -1.0), ('valence__lte', 1.0), ('arousal__lte', 1.0)), name='recommendations_fingerprint_circumplex_range')],
+                "db_table": "recommendations_exhibitfingerprint",
+                "ordering": ["exhibit__title"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("angry__gte", 0.0), ("angry__lte", 1.0)),
+                        name="recommendations_fingerprint_angry_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("disgust__gte", 0.0), ("disgust__lte", 1.0)),
+                        name="recommendations_fingerprint_disgust_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("fear__gte", 0.0), ("fear__lte", 1.0)),
+                        name="recommendations_fingerprint_fear_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("happy__gte", 0.0), ("happy__lte", 1.0)),
+                        name="recommendations_fingerprint_happy_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("sad__gte", 0.0), ("sad__lte", 1.0)),
+                        name="recommendations_fingerprint_sad_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("surprise__gte", 0.0), ("surprise__lte", 1.0)),
+                        name="recommendations_fingerprint_surprise_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("neutral__gte", 0.0), ("neutral__lte", 1.0)),
+                        name="recommendations_fingerprint_neutral_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("confidence__gte", 0.0), ("confidence__lt", 1.0)),
+                        name="recommendations_fingerprint_confidence_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("arousal__gte", -1.0),
+                            ("valence__gte", -1.0),
+                            ("valence__lte", 1.0),
+                            ("arousal__lte", 1.0),
+                        ),
+                        name="recommendations_fingerprint_circumplex_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ExhibitPopularity',
+            name="ExhibitPopularity",
             fields=[
-                ('exhibit', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='popularity', serialize=False, to='core.exhibit')),
-                ('recent_visitors', models.PositiveIntegerField(default=0, help_text='Distinct visitors in the popularity window (30 days).')),
-                ('score', models.FloatField(default=0.0, help_text='recent_visitors on a 0-1 log scale.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "exhibit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="popularity",
+                        serialize=False,
+                        to="core.exhibit",
+                    ),
+                ),
+                (
+                    "recent_visitors",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Distinct visitors in the popularity window (30 days)."
+                    ),
+                ),
+                (
+                    "score",
+                    models.FloatField(default=0.0, help_text="recent_visitors on a 0-1 log scale."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'exhibit popularity',
-                'db_table': 'recommendations_popularity',
-                'ordering': ['-score'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('score__gte', 0.0), ('score__lte', 1.0)), name='recommendations_popularity_score_0_1')],
+                "verbose_name_plural": "exhibit popularity",
+                "db_table": "recommendations_popularity",
+                "ordering": ["-score"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("score__gte", 0.0), ("score__lte", 1.0)),
+                        name="recommendations_popularity_score_0_1",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ExhibitNeighbour',
+            name="ExhibitNeighbour",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('affinity', 'Visitors who enjoyed one enjoyed the other'), ('happy', 'Visitors delighted by one were delighted by the other'), ('surprise', 'Visitors surprised by one were surprised by the other'), ('sad', 'Visitors moved by one were moved by the other'), ('fear', 'Visitors gripped by one were gripped by the other'), ('content', 'Similar tags, hall and description')], max_length=12)),
-                ('score', models.FloatField(help_text='Similarity in this channel (shrunk cosine), 0-1.')),
-                ('support', models.PositiveIntegerField(default=0, help_text='Visitors who saw both (collaborative) or shared tags (content).')),
-                ('exhibit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='neighbours', to='core.exhibit')),
-                ('neighbour', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.exhibit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("affinity", "Visitors who enjoyed one enjoyed the other"),
+                            ("happy", "Visitors delighted by one were delighted by the other"),
+                            ("surprise", "Visitors surprised by one were surprised by the other"),
+                            ("sad", "Visitors moved by one were moved by the other"),
+                            ("fear", "Visitors gripped by one were gripped by the other"),
+                            ("content", "Similar tags, hall and description"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "score",
+                    models.FloatField(help_text="Similarity in this channel (shrunk cosine), 0-1."),
+                ),
+                (
+                    "support",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Visitors who saw both (collaborative) or shared tags (content).",
+                    ),
+                ),
+                (
+                    "exhibit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="neighbours",
+                        to="core.exhibit",
+                    ),
+                ),
+                (
+                    "neighbour",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.exhibit",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'recommendations_neighbour',
-                'ordering': ['exhibit', 'channel', '-score'],
-                'constraints': [models.UniqueConstraint(fields=('exhibit', 'channel', 'neighbour'), name='recommendations_neighbour_once'), models.CheckConstraint(condition=models.Q(('exhibit', models.F('neighbour')), _negated=True), name='recommendations_neighbour_not_self'), models.CheckConstraint(condition=models.Q(('score__gt', 0.0)), name='recommendations_neighbour_score_positive')],
+                "db_table": "recommendations_neighbour",
+                "ordering": ["exhibit", "channel", "-score"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("exhibit", "channel", "neighbour"),
+                        name="recommendations_neighbour_once",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("exhibit", models.F("neighbour")), _negated=True),
+                        name="recommendations_neighbour_not_self",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("score__gt", 0.0)),
+                        name="recommendations_neighbour_score_positive",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='VisitorExhibitFeedback',
+            name="VisitorExhibitFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.PositiveSmallIntegerField(blank=True, help_text='1 (not for me) to 5 (loved it); empty if not rated.', null=True)),
-                ('hidden', models.BooleanField(default=False, help_text='The visitor asked never to be recommended this exhibit.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('exhibit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='core.exhibit')),
-                ('visitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exhibit_feedback', to='core.visitorprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="1 (not for me) to 5 (loved it); empty if not rated.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "hidden",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The visitor asked never to be recommended this exhibit.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "exhibit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="core.exhibit",
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exhibit_feedback",
+                        to="core.visitorprofile",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'visitor feedback on an exhibit',
-                'verbose_name_plural': 'visitor feedback on exhibits',
-                'db_table': 'recommendations_feedback',
-                'ordering': ['-updated_at'],
-                'constraints': [models.UniqueConstraint(fields=('visitor', 'exhibit'), name='recommendations_feedback_once'), models.CheckConstraint(condition=models.Q(('rating__isnull', True), models.Q(('rating__gte', 1), ('rating__lte', 5)), _connector='OR'), name='recommendations_feedback_rating_1_5'), models.CheckConstraint(condition=models.Q(('rating__isnull', False), ('hidden', True), _connector='OR'), name='recommendations_feedback_not_empty')],
+                "verbose_name": "visitor feedback on an exhibit",
+                "verbose_name_plural": "visitor feedback on exhibits",
+                "db_table": "recommendations_feedback",
+                "ordering": ["-updated_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("visitor", "exhibit"), name="recommendations_feedback_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("rating__isnull", True),
+                            models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                            _connector="OR",
+                        ),
+                        name="recommendations_feedback_rating_1_5",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("rating__isnull", False), ("hidden", True), _connector="OR"
+                        ),
+                        name="recommendations_feedback_not_empty",
+                    ),
+                ],
             },
         ),
     ]
