@@ -29,6 +29,8 @@ from museum_site.core.services import exhibit_set_tags
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Scopes that act for individual visitors, and so only work for visitors who granted the key.
 GRANTABLE_SCOPES = (ApiScope.VISITORS_READ, ApiScope.CLIPS_WRITE)
+# A person has no use for dozens of tokens; a bound keeps a runaway script from minting them.
+MAX_TOKENS_PER_USER = 20
 
 
 def api_key_create(
@@ -77,7 +79,18 @@ def credential_touch(*, credential: Credential, now: datetime | None = None) -> 
 def visitor_token_create(
     *, user: AbstractBaseUser, name: str, expires_at: datetime | None = None
 ) -> tuple[VisitorToken, str]:
-    """A new personal token for ``user`` and its full secret (shown once)."""
+    """A new personal token for ``user`` and its full secret (shown once).
+
+    At most ``MAX_TOKENS_PER_USER`` live tokens each: revoke one to make another.
+    """
+    now = timezone.now()
+    live = VisitorToken.objects.filter(user=user, revoked_at__isnull=True).exclude(
+        expires_at__lte=now
+    )
+    if live.count() >= MAX_TOKENS_PER_USER:
+        raise ValidationError(
+            f"You already have {MAX_TOKENS_PER_USER} active tokens; revoke one first."
+        )
     prefix, raw_key = VisitorToken.new_secret()
     token = VisitorToken(
         user=user,

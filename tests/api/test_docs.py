@@ -21,7 +21,7 @@ daphne_site = test_browser_csp.daphne_site
 DOCS = v1("docs/")
 
 
-def test_the_schema_validates_without_warnings(tmp_path):
+def test_it_generates_a_schema_that_validates_without_warnings(tmp_path):
     out = tmp_path / "schema.yaml"
     # --fail-on-warn turns any generator warning (unknown types, name clashes) into an error.
     call_command(
@@ -70,12 +70,12 @@ def test_it_serves_swagger_ui_from_this_site_without_inline_code(api, db):
     assert v1("schema/") in init.content.decode()
 
 
-def test_the_footer_links_to_the_docs(client, db):
+def test_it_links_the_docs_from_the_footer(client, db):
     assert f'href="{reverse("api:docs", kwargs={"version": "v1"})}"' in client.get("/").text
 
 
 @pytest.mark.timeout(240)
-def test_swagger_ui_renders_every_operation_under_the_csp(daphne_site):
+def test_it_renders_every_operation_in_swagger_ui_under_the_csp(daphne_site):
     from selenium.webdriver.common.by import By
 
     from tests.browser import chromium, screenshot

@@ -31,7 +31,6 @@ from schemathesis import checks as st_checks
 
 from emotions.models import Clip, ClipStatus
 from ml import EMOTIONS
-from museum_site.api.models import ApiScope
 from museum_site.api.services import partner_grant_create
 from museum_site.core import services as core_services
 from tests.api.conftest import ALL_SCOPES
@@ -206,7 +205,7 @@ def get_operations(api_schema) -> set[str]:
     }
 
 
-def test_no_operation_fails_for_a_partner_with_every_scope(api_schema, world):
+def test_it_gives_a_partner_with_every_scope_no_server_error(api_schema, world):
     succeeded, failures = fuzz(api_schema, world["partner"], world)
     assert not failures, "\n\n".join(failures)
     # Every read a partner may make was answered with data at least once, not only errors.
@@ -214,7 +213,7 @@ def test_no_operation_fails_for_a_partner_with_every_scope(api_schema, world):
     assert readable <= succeeded, sorted(readable - succeeded)
 
 
-def test_no_operation_fails_for_a_signed_in_visitor(api_schema, world):
+def test_it_gives_a_signed_in_visitor_no_server_error(api_schema, world):
     succeeded, failures = fuzz(api_schema, world["visitor"], world)
     assert not failures, "\n\n".join(failures)
     readable = {
@@ -223,7 +222,3 @@ def test_no_operation_fails_for_a_signed_in_visitor(api_schema, world):
         if "/api/v1/partner/" not in label and label != "GET /api/v1/aggregates/"
     }
     assert readable <= succeeded, sorted(readable - succeeded)
-
-
-def test_the_partner_has_every_scope():
-    assert set(ALL_SCOPES) == set(ApiScope.values)

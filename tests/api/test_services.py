@@ -97,3 +97,13 @@ def test_it_validates_exhibit_updates(exhibit, fossil):
 def test_it_validates_hall_updates(hall, other_hall):
     with pytest.raises(ValidationError):
         services.hall_update(hall=hall, data={"slug": other_hall.slug})
+
+
+def test_it_bounds_the_live_tokens_of_a_user(visitor, settings, monkeypatch):
+    monkeypatch.setattr(services, "MAX_TOKENS_PER_USER", 2)
+    first, _ = services.visitor_token_create(user=visitor, name="one")
+    services.visitor_token_create(user=visitor, name="two")
+    with pytest.raises(ValidationError, match="2 active tokens"):
+        services.visitor_token_create(user=visitor, name="three")
+    services.credential_revoke(credential=first)
+    services.visitor_token_create(user=visitor, name="three")
