@@ -638,6 +638,7 @@ class PartnerVisitorRecommendations(_GrantedVisitorView):
     """A granting visitor's recommendations (scope `visitors:read`)."""
 
     queryset = VisitorProfile.objects.none()
+    pagination_class = None  # a short ranked list (?limit=), not pages
 
     @extend_schema(parameters=[RecommendationQueryInput], responses=RecommendationOutput(many=True))
     def get(self, request: Request, **kwargs: Any) -> Response:
