@@ -55,7 +55,7 @@ def _database_url() -> str:
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_it_runs_on_a_real_worker_through_redis(report_settings, exhibit, people, tmp_path):
     """``celery -A museum_site worker`` in its own process, on the local Redis and the test
     database (PostgreSQL: a worker process cannot share SQLite's in-memory test database)."""
