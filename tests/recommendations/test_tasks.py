@@ -58,9 +58,9 @@ def _database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-# serialized_rollback: its flush at teardown then skips post_migrate, which would otherwise
-# recreate content types that the next serialized_rollback test restores again (duplicates).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Plain transaction=True like the suite's other transactional tests: mixing in
+# serialized_rollback makes a test restore content types that another's flush recreated.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(240)
 def test_a_real_worker_rebuilds_the_recommender_from_the_queue(tmp_path, visitor, gallery, see):
     redis_url = os.environ.get("TEST_REDIS_URL", "")
