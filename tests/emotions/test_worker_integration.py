@@ -19,12 +19,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
 
 from emotions import clips
 from emotions.models import Clip, ClipStatus, EmotionReading
-from museum_site import celery_app
+from emotions.tasks import clip_analyse_task
 from tests.emotions import test_clips
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -122,18 +123,23 @@ def workers(env: dict[str, str], log_dir: Path) -> Iterator[Callable[[str], Work
 
 
 @contextmanager
-def real_broker(url: str) -> Iterator[None]:
-    """Queue tasks on ``url`` instead of running them in-process, as a web process with
-    ``REDIS_URL`` set would."""
-    conf = celery_app.conf
-    saved = {"broker_url": conf.broker_url, "task_always_eager": conf.task_always_eager}
-    celery_app.close()
-    conf.update(broker_url=url, task_always_eager=False)
+def real_broker(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Queue clips on ``url`` as a web process with ``REDIS_URL`` set does.
+
+    A client app of its own rather than reconfiguring the process's (eager) Celery app,
+    whose connection state earlier tests may have shaped.
+    """
+    client = Celery("clips-test-client", broker=url, set_as_current=False)
+    client.conf.update(task_serializer="json", accept_content=["json"])
+
+    def enqueue(clip_id: int) -> None:
+        client.send_task(clip_analyse_task.name, args=[clip_id])
+
+    monkeypatch.setattr(clips, "_clip_enqueue", enqueue)
     try:
         yield
     finally:
-        celery_app.close()
-        conf.update(saved)
+        client.close()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str, logs: Callable) -> None:
@@ -150,7 +156,7 @@ def clip_state(pk: int) -> Clip:
 
 
 def test_a_clip_survives_its_worker_being_killed_and_completes_once(
-    settings, tmp_path, visitor, exhibit, clip_faces
+    settings, monkeypatch, tmp_path, visitor, exhibit, clip_faces
 ) -> None:
     if not TEST_REDIS_URL:
         pytest.skip("TEST_REDIS_URL is unset: no Redis for a real Celery worker")
@@ -183,7 +189,7 @@ def test_a_clip_survives_its_worker_being_killed_and_completes_once(
 
     with workers(env, tmp_path) as start:
         first = start("clips-first")
-        with real_broker(TEST_REDIS_URL):
+        with real_broker(TEST_REDIS_URL, monkeypatch):
             clip = test_clips.make_clip(visitor, exhibit, video)
         assert clip_state(clip.pk).status == ClipStatus.QUEUED
 
