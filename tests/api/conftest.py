@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -38,8 +37,16 @@ def v1(path: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_counters() -> None:
-    # Counters outlive a test's database transaction; each test starts with empty buckets.
+def _fresh_throttle_counters(settings, request) -> None:
+    """Each test counts requests in an empty in-memory cache of its own: counters outlive
+    the test's database transaction, and a Redis from REDIS_URL must never be touched."""
+    settings.CACHES = {
+        **settings.CACHES,
+        settings.API_THROTTLE_CACHE: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"api-throttle-{request.node.nodeid}",
+        },
+    }
     caches[settings.API_THROTTLE_CACHE].clear()
 
 

@@ -107,14 +107,16 @@ def test_it_keeps_counters_in_redis_when_configured(api, rates, settings, make_k
         },
     }
     cache = caches[django_settings.API_THROTTLE_CACHE]
-    cache.clear()
     key = make_key()
+    bucket = f"throttle_partner_key:{key.obj.pk}"
+    # Only this test's key: clear() would FLUSHDB a Redis database other tests may share.
+    cache.delete(bucket)
     assert statuses(api, "exhibits/", 4, **key.headers) == [200, 200, 200, 429]
-    history = cache.get(f"throttle_partner_key:{key.obj.pk}")
+    history = cache.get(bucket)
     assert isinstance(history, list) and len(history) == 3
     # Another process would see the same bucket: a second client on a fresh cache handle.
     caches.close_all()
     from rest_framework.test import APIClient
 
     assert statuses(APIClient(), "exhibits/", 1, **key.headers) == [429]
-    cache.clear()
+    cache.delete(bucket)
