@@ -232,15 +232,8 @@ MODEL_FILE = env_path(
 # --- Recommendations (recommendations/) ---------------------------------------------------
 
 # Pages never aggregate raw readings: beat keeps exhibit fingerprints current every few
-# minutes and rebuilds everything (fingerprints, popularity, neighbours) hourly.
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),  # what other apps scheduled above
-    "recommendations-fingerprints": {
-        "task": "recommendations.fingerprints_refresh",
-        "schedule": timedelta(minutes=10),
-    },
-    "recommendations-rebuild": {"task": "recommendations.rebuild", "schedule": timedelta(hours=1)},
-}
+# minutes and rebuilds everything (fingerprints, popularity, neighbours) hourly (see
+# CELERY_BEAT_SCHEDULE below).
 
 # --- Recorded clips (emotions/clips.py) ---------------------------------------------------
 
@@ -315,9 +308,7 @@ SPECTACULAR_SETTINGS = {
 # Throttle counters must be shared by every process serving the API: Redis when configured.
 API_THROTTLE_CACHE = "api-throttle"
 CACHES = {
-    **globals().get(
-        "CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    ),
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     API_THROTTLE_CACHE: {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
@@ -338,30 +329,35 @@ API_MAX_IMAGE_BYTES = env_int("API_MAX_IMAGE_BYTES", 5 * 1024 * 1024, minimum=10
 # CLIPS_RETENTION_DAYS even when kept. Both appear in the consent notice.
 READINGS_RETENTION_DAYS = env_int("READINGS_RETENTION_DAYS", 365, minimum=1)
 CLIPS_RETENTION_DAYS = env_int("CLIPS_RETENTION_DAYS", 30, minimum=1)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),  # what other apps scheduled above
-    # Daily, at a quiet hour of the museum's time zone (CELERY_TIMEZONE).
-    "privacy-purge-expired": {
-        "task": "privacy.purge_expired",
-        "schedule": crontab(hour=3, minute=17),
-    },
-}
 
 # --- Staff reports (museum_site/reports) --------------------------------------------------
 
 # k of the reports' privacy threshold: a group (exhibit, hall, day or week) with fewer distinct
 # visitors than this is shown as hidden and left out of CSV exports.
 REPORTS_MIN_GROUP_SIZE = env_int("REPORTS_MIN_GROUP_SIZE", 5, minimum=1)
-# Celery beat keeps the reports' daily rollup equal to the readings: recent days often, every
-# day hourly (run `celery -A museum_site beat` beside the worker).
+
+# --- Periodic tasks (run `celery -A museum_site beat` beside the workers) ----------------
+
+# One table for every app's schedule, so the whole periodic load is visible in one place.
 CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),  # what other apps scheduled above
+    # Recommendations: fingerprints stay current, the whole model is rebuilt hourly.
+    "recommendations-fingerprints": {
+        "task": "recommendations.fingerprints_refresh",
+        "schedule": timedelta(minutes=10),
+    },
+    "recommendations-rebuild": {"task": "recommendations.rebuild", "schedule": timedelta(hours=1)},
+    # Reports: the daily rollup follows the readings, recent days often, every day hourly.
     "reports-rollup-recent": {
         "task": "reports.rollup_sync",
         "schedule": timedelta(minutes=5),
         "kwargs": {"days_back": 2},
     },
     "reports-rollup-all-days": {"task": "reports.rollup_sync", "schedule": timedelta(hours=1)},
+    # Privacy: retention purge daily, at a quiet hour of the museum's time zone (CELERY_TIMEZONE).
+    "privacy-purge-expired": {
+        "task": "privacy.purge_expired",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 
 # --- Security -----------------------------------------------------------------------------
