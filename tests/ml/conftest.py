@@ -7,6 +7,8 @@ import pytest
 
 from ml import EMOTIONS
 
+from .tiny import tiny_train_argv
+
 
 @pytest.fixture
 def tiny_npz(tmp_path: Path) -> Path:
@@ -19,3 +21,13 @@ def tiny_npz(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.npz"
     np.savez(path, images=images, labels=labels.astype(np.int64), classes=np.array(EMOTIONS))
     return path
+
+
+@pytest.fixture
+def tiny_model(tiny_npz: Path, tmp_path: Path) -> Path:
+    """An exported model file from one tiny epoch on ``tiny_npz``."""
+    from ml.train import get_args_parser, main
+
+    out = tmp_path / "model"
+    main(get_args_parser().parse_args(tiny_train_argv(tiny_npz, out, "--epochs", "1")))
+    return out / "best.pt"

@@ -10,36 +10,9 @@ import numpy as np
 import pytest
 
 from ml.evaluate import main as evaluate_main
-from ml.train import get_args_parser
-from ml.train import main as train_main
 from ml.utils import classification_report, confusion_matrix
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def tiny_model(tiny_npz: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "model"
-    train_main(
-        get_args_parser().parse_args(
-            [
-                "--data",
-                str(tiny_npz),
-                "--output-dir",
-                str(out),
-                "--epochs",
-                "1",
-                "--width",
-                "8",
-                "--batch-size",
-                "16",
-                "--workers",
-                "0",
-                "--no-progress",
-            ]
-        )
-    )
-    return out / "best.pt"
 
 
 def test_it_computes_metrics_from_a_confusion_matrix() -> None:

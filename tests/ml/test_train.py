@@ -10,28 +10,13 @@ import torch
 from ml.train import get_args_parser, main
 from ml.utils import load_weights
 
+from .tiny import tiny_train_argv
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _args(data: Path, out: Path, *extra: str):
-    return get_args_parser().parse_args(
-        [
-            "--data",
-            str(data),
-            "--output-dir",
-            str(out),
-            "--width",
-            "8",
-            "--batch-size",
-            "16",
-            "--holdout",
-            "0.2",
-            "--workers",
-            "0",
-            "--no-progress",
-            *extra,
-        ]
-    )
+    return get_args_parser().parse_args(tiny_train_argv(data, out, "--holdout", "0.2", *extra))
 
 
 def test_it_trains_one_tiny_epoch_and_writes_checkpoint_and_model(
@@ -66,24 +51,7 @@ def test_it_resumes_from_the_last_checkpoint(tiny_npz: Path, tmp_path: Path) -> 
 def test_it_runs_from_the_command_line(tiny_npz: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli"
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ml.train",
-            "--data",
-            str(tiny_npz),
-            "--output-dir",
-            str(out),
-            "--epochs",
-            "1",
-            "--width",
-            "8",
-            "--batch-size",
-            "16",
-            "--workers",
-            "0",
-            "--no-progress",
-        ],
+        [sys.executable, "-m", "ml.train", *tiny_train_argv(tiny_npz, out, "--epochs", "1")],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
