@@ -11,28 +11,21 @@ server sees it).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from emotions.models import EmotionReading, ReadingSource
 from ml import EMOTIONS
 from museum_site.core.models import VisitExhibit
-from tests.browser import chromium, require_chromium, screenshot, write_y4m
+from tests.browser import chromium, screenshot, write_y4m
 from tests.conftest import PASSWORD
 from tests.emotions.live_support import camera_frame, detectable_faces
+from tests.live_server import daphne
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVER_START_TIMEOUT = 90
 LABEL_TIMEOUT = 90
 PAGE_STATE_JS = """
 const text = (id) => document.getElementById(id).textContent;
@@ -49,84 +42,13 @@ return {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url() -> str:
-    """The test database as a DATABASE_URL for the server process."""
-    db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip(
-            "the daphne end-to-end test needs PostgreSQL: another process can't share "
-            "the in-memory SQLite test database"
-        )
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture
 def daphne_server(transactional_db, tmp_path) -> Iterator[str]:
     """The whole site under daphne, as ``make run`` serves it; yields its base URL."""
-    require_chromium()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "museum_site.settings",
-        "DATABASE_URL": database_url(),
-        # A development server: static files from the finders, in-memory channel layer.
-        "DEBUG": "1",
-        "DJANGO_PRODUCTION": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("REDIS_URL", None)
-    log_path = tmp_path / "daphne.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "museum_site.asgi:application",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"daphne exited with {server.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/", timeout=5) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"daphne did not answer in time:\n{log_path.read_text()}")
-            time.sleep(0.5)
+    with daphne(
+        tmp_path=tmp_path, env={"PYTHONUNBUFFERED": "1"}, log_artifact="camera_e2e_daphne.log"
+    ) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        # Keep the server's log next to the screenshot for whoever debugs a failure.
-        artifacts = REPO_ROOT / "test-artifacts"
-        artifacts.mkdir(exist_ok=True)
-        (artifacts / "camera_e2e_daphne.log").write_bytes(log_path.read_bytes())
 
 
 @pytest.fixture

@@ -8,29 +8,21 @@ control first proves that a violation would be reported.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
 from emotions.models import Clip, ClipStatus
 from museum_site.core import services as core_services
-from tests.browser import chromium, require_chromium, screenshot, write_y4m
+from tests.browser import chromium, screenshot, write_y4m
+from tests.live_server import daphne
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 90
 ANONYMOUS_PAGES = ["login", "signup", "password_reset", "core:home", "privacy:how"]
 # Staff pages of the admin worth a look beyond the index: lists, forms, widgets.
 ADMIN_PAGES = [
@@ -42,63 +34,11 @@ ADMIN_PAGES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def daphne_site(transactional_db, tmp_path) -> Iterator[str]:
-    require_chromium()
-    db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("the browser test needs PostgreSQL, shared with the daphne process")
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "museum_site.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DEBUG": "1",
-        "DJANGO_PRODUCTION": "0",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "CLIP_STORAGE_ROOT": str(tmp_path / "clips"),
-    }
-    env.pop("REDIS_URL", None)
-    log_path = tmp_path / "daphne.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-            + ["museum_site.asgi:application"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"daphne exited:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/", timeout=5) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"daphne did not answer in time:\n{log_path.read_text()}")
-            time.sleep(0.5)
+    env = {"MEDIA_ROOT": str(tmp_path / "media"), "CLIP_STORAGE_ROOT": str(tmp_path / "clips")}
+    with daphne(tmp_path=tmp_path, env=env) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def named_routes(patterns=None, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
