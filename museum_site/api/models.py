@@ -97,6 +97,17 @@ class Credential(models.Model):
 
     class Meta:
         abstract = True
+        ordering = ["-created_at"]
+        # "%(app_label)s_%(class)s": api_apikey_..., api_visitortoken_...
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""), name="%(app_label)s_%(class)s_name_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
+                name="%(app_label)s_%(class)s_expires_after_creation",
+            ),
+        ]
 
     @classmethod
     def new_secret(cls) -> tuple[str, str]:
@@ -149,17 +160,9 @@ class ApiKey(Credential):
         related_name="+",
     )
 
-    class Meta:
+    class Meta(Credential.Meta):
         db_table = "api_apikey"
-        ordering = ["-created_at"]
         verbose_name = "partner API key"
-        constraints = [
-            models.CheckConstraint(condition=~Q(name=""), name="api_apikey_name_not_empty"),
-            models.CheckConstraint(
-                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
-                name="api_apikey_expires_after_creation",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
@@ -178,17 +181,9 @@ class VisitorToken(Credential):
     )
     name = models.CharField(max_length=80, help_text="What the token is for, e.g. “my phone”.")
 
-    class Meta:
+    class Meta(Credential.Meta):
         db_table = "api_visitortoken"
-        ordering = ["-created_at"]
         verbose_name = "personal API token"
-        constraints = [
-            models.CheckConstraint(condition=~Q(name=""), name="api_visitortoken_name_not_empty"),
-            models.CheckConstraint(
-                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
-                name="api_visitortoken_expires_after_creation",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}) of {self.user}"
