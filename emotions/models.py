@@ -148,7 +148,27 @@ class Clip(models.Model):
         return self.status in {ClipStatus.DONE, ClipStatus.NO_FACE, ClipStatus.FAILED}
 
 
-class EmotionReading(models.Model):
+def emotion_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """Each emotion column is a probability, 0-1: constraints ``<prefix>_<emotion>_0_1``."""
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{name}__gte": 0.0, f"{name}__lte": 1.0}),
+            name=f"{prefix}_{name}_0_1",
+        )
+        for name in EMOTIONS
+    ]
+
+
+class EmotionColumnsMixin:
+    """For a model with one float column per emotion. The columns stay declared on each model,
+    where they keep their place in the field order (admin forms, the privacy export)."""
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in EMOTIONS}
+
+
+class EmotionReading(EmotionColumnsMixin, models.Model):
     visitor = models.ForeignKey(
         VisitorProfile,
         on_delete=models.SET_NULL,
@@ -217,13 +237,7 @@ class EmotionReading(models.Model):
                 condition=Q(confidence__gte=0.0, confidence__lte=1.0),
                 name="emotions_reading_confidence_0_1",
             ),
-            *[
-                models.CheckConstraint(
-                    condition=Q(**{f"{name}__gte": 0.0, f"{name}__lte": 1.0}),
-                    name=f"emotions_reading_{name}_0_1",
-                )
-                for name in EMOTIONS
-            ],
+            *emotion_constraints("emotions_reading"),
             models.CheckConstraint(
                 condition=Q(source=ReadingSource.LIVE, clip__isnull=True)
                 | Q(source=ReadingSource.CLIP, clip__isnull=False),
@@ -239,7 +253,3 @@ class EmotionReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} at {self.exhibit} ({self.recorded_at:%Y-%m-%d %H:%M:%S})"
-
-    @property
-    def probabilities(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in EMOTIONS}

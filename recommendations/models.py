@@ -10,22 +10,13 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from emotions.models import EmotionColumnsMixin, emotion_constraints
 from ml import EMOTIONS
 from museum_site.core.models import Exhibit, VisitorProfile
 from recommendations.engine import AFFINITY, CONTENT
 
 
-def _emotion_constraints(prefix: str) -> list[models.CheckConstraint]:
-    return [
-        models.CheckConstraint(
-            condition=Q(**{f"{name}__gte": 0.0, f"{name}__lte": 1.0}),
-            name=f"{prefix}_{name}_0_1",
-        )
-        for name in EMOTIONS
-    ]
-
-
-class ExhibitFingerprint(models.Model):
+class ExhibitFingerprint(EmotionColumnsMixin, models.Model):
     """How an exhibit makes visitors feel, aggregated over all its emotion readings.
 
     Means are weighted by ``face_count`` (a reading of two faces counts twice). Readings of
@@ -72,7 +63,7 @@ class ExhibitFingerprint(models.Model):
         db_table = "recommendations_exhibitfingerprint"
         ordering = ["exhibit__title"]
         constraints = [
-            *_emotion_constraints("recommendations_fingerprint"),
+            *emotion_constraints("recommendations_fingerprint"),
             models.CheckConstraint(
                 condition=Q(confidence__gte=0.0, confidence__lt=1.0),
                 name="recommendations_fingerprint_confidence_0_1",
@@ -86,10 +77,6 @@ class ExhibitFingerprint(models.Model):
 
     def __str__(self) -> str:
         return f"Fingerprint of {self.exhibit} ({self.reading_count} readings)"
-
-    @property
-    def probabilities(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in EMOTIONS}
 
     @property
     def dominant(self) -> str:
