@@ -9,7 +9,9 @@ Writes real rows (prefixed ``bench-``), so point DATABASE_URL at a scratch datab
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,6 +20,26 @@ from django.utils import timezone
 
 from museum_site.reports import benchmark, services
 from museum_site.reports.dates import report_time_zone
+
+T = TypeVar("T")
+
+# BenchSpec fields offered as options (--clip-share for clip_share), with their help text.
+SPEC_OPTIONS = (
+    ("readings", "Readings to generate"),
+    ("exhibits", "Exhibits"),
+    ("visitors", "Visitors"),
+    ("halls", "Halls"),
+    ("days", "Days back from today the readings cover"),
+    ("clip_share", "Share of stops recorded as clips"),
+    ("seed", "Random seed"),
+)
+
+
+def _timed(call: Callable[[], T]) -> tuple[T, float]:
+    """``call()``'s result and how long it took, in seconds."""
+    started = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - started
 
 
 class Command(BaseCommand):
@@ -28,45 +50,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         defaults = benchmark.BenchSpec()
-        parser.add_argument(
-            "--readings",
-            type=int,
-            default=defaults.readings,
-            help=f"Readings to generate (default {defaults.readings}).",
-        )
-        parser.add_argument(
-            "--exhibits",
-            type=int,
-            default=defaults.exhibits,
-            help=f"Exhibits (default {defaults.exhibits}).",
-        )
-        parser.add_argument(
-            "--visitors",
-            type=int,
-            default=defaults.visitors,
-            help=f"Visitors (default {defaults.visitors}).",
-        )
-        parser.add_argument(
-            "--halls", type=int, default=defaults.halls, help=f"Halls (default {defaults.halls})."
-        )
-        parser.add_argument(
-            "--days",
-            type=int,
-            default=defaults.days,
-            help=f"Days back from today the readings cover (default {defaults.days}).",
-        )
-        parser.add_argument(
-            "--clip-share",
-            type=float,
-            default=defaults.clip_share,
-            help=f"Share of stops recorded as clips (default {defaults.clip_share}).",
-        )
-        parser.add_argument(
-            "--seed",
-            type=int,
-            default=defaults.seed,
-            help=f"Random seed (default {defaults.seed}).",
-        )
+        for name, text in SPEC_OPTIONS:
+            default = getattr(defaults, name)
+            parser.add_argument(
+                f"--{name.replace('_', '-')}",
+                type=type(default),
+                default=default,
+                help=f"{text} (default {default}).",
+            )
         parser.add_argument(
             "--repeat",
             type=int,
@@ -112,15 +103,7 @@ class Command(BaseCommand):
             counts = benchmark.bench_data_delete()
             self.stdout.write(", ".join(f"{n} {label}" for label, n in counts.items()) + " deleted")
             return
-        spec = benchmark.BenchSpec(
-            readings=options["readings"],
-            exhibits=options["exhibits"],
-            visitors=options["visitors"],
-            halls=options["halls"],
-            days=options["days"],
-            clip_share=options["clip_share"],
-            seed=options["seed"],
-        )
+        spec = benchmark.BenchSpec(**{name: options[name] for name, _ in SPEC_OPTIONS})
         if not options["time_only"]:
             if benchmark.bench_data_exists():
                 if not options["replace"]:
@@ -139,19 +122,13 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError(str(error)) from error
 
-        started = time.perf_counter()
-        built = services.rollup_sync()
-        build_s = time.perf_counter() - started
+        built, build_s = _timed(services.rollup_sync)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # Planner statistics for the fresh rollup, as autovacuum would gather them.
                 cursor.execute("ANALYZE reports_reading_rollup")
-        started = time.perf_counter()
-        services.rollup_sync()
-        check_s = time.perf_counter() - started
-        started = time.perf_counter()
-        services.rollup_sync(days_back=2)
-        recent_s = time.perf_counter() - started
+        _, check_s = _timed(services.rollup_sync)
+        _, recent_s = _timed(lambda: services.rollup_sync(days_back=2))
         self.stdout.write(
             f"rollup (background task): {built.days_rebuilt} days, {built.rows_written} rows "
             f"built in {build_s:.1f} s; unchanged check of every day {check_s * 1000:.0f} ms, "
