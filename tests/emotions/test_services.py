@@ -39,6 +39,21 @@ def test_it_refuses_incomplete_or_out_of_range_probabilities(db, exhibit) -> Non
         reading_build(exhibit=exhibit, probabilities={"happy": 1.0}, recorded_at=T0)
     with pytest.raises(ValidationError):
         reading_build(exhibit=exhibit, probabilities=probs(happy=1.5), recorded_at=T0)
+    with pytest.raises(ValidationError):
+        reading_build(exhibit=exhibit, probabilities=probs(sad=float("nan")), recorded_at=T0)
+
+
+def test_it_validates_a_reading_without_querying_the_database(
+    db, visitor, exhibit, django_assert_num_queries
+) -> None:
+    # The live camera builds one reading per second per socket: validation stays in Python.
+    with django_assert_num_queries(0):
+        reading_build(
+            exhibit=exhibit,
+            visitor=visitor.visitor_profile,
+            probabilities=probs(happy=0.7, neutral=0.3),
+            recorded_at=T0,
+        )
 
 
 def test_the_database_enforces_reading_invariants(db, exhibit) -> None:
