@@ -12,7 +12,7 @@ read raises :class:`DatasetError` naming the file.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,7 +221,3 @@ class FaceDataset(Dataset):
         if self.transform is not None:
             image = self.transform(image)
         return image, int(self.labels[index])
-
-    @property
-    def class_names(self) -> Sequence[str]:
-        return EMOTIONS
