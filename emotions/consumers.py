@@ -5,7 +5,8 @@ Camera protocol, ``/ws/exhibits/<slug>/camera/`` (see ``static/emotions/camera.j
 - The browser sends each camera frame as one **binary** message: a JPEG, about 320 px wide.
   The server answers ``{"type": "result", "frame": n, "faces": [{box, label, confidence,
   probabilities}], "server_ms": ..., "dropped": ...}`` (``server_ms``: from the frame's arrival
-  to its answer; ``dropped``: frames this socket skipped so far, see below).
+  to its answer; ``dropped``: frames this socket skipped so far, see below; ``second``: the
+  second of the saved reading the faces count towards).
 - Text messages are a small control protocol: ``{"type": "ping"}`` (answered with ``pong``)
   and ``{"type": "config", "fps": n}`` (the rate the page sends at, clamped and echoed).
 - Every refused frame or message gets ``{"type": "error", "code": ..., "message": ...}`` and the
@@ -40,11 +41,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.utils import timezone
 
 from emotions import selectors, services
 from emotions.services import HALL_MOOD_GROUP, LiveConsentMissing, ReadingBucket
-from ml.inference import InvalidImageError
+from ml.inference import FaceTracker, InvalidImageError
 from museum_site.core import selectors as core_selectors
 from museum_site.core.models import Exhibit, Visit, VisitorProfile
 
@@ -60,18 +62,32 @@ _inference_pool: ThreadPoolExecutor | None = None
 
 
 def inference_pool() -> ThreadPoolExecutor:
-    """The process's threads for the model, one per core.
+    """The process's threads for the model: ``LIVE_INFERENCE_THREADS``, default one per core.
 
     Inference is CPU-bound with one torch thread per call, so more threads than cores would
     only queue frames that the latest-frame-wins rule should rather drop. Created on first use
-    (never on the event loop's critical path twice: the loop is single-threaded).
+    (never on the event loop's critical path twice: the loop is single-threaded). With several
+    daphne processes on one machine, give each ``cores / processes`` threads.
     """
     global _inference_pool
     if _inference_pool is None:
         _inference_pool = ThreadPoolExecutor(
-            max_workers=os.cpu_count() or 1, thread_name_prefix="live-ml"
+            max_workers=settings.LIVE_INFERENCE_THREADS or os.cpu_count() or 1,
+            thread_name_prefix="live-ml",
         )
     return _inference_pool
+
+
+def inference_warm_up() -> list:
+    """Load the model and warm every inference thread, in the background.
+
+    Called as the ASGI application starts (``LIVE_MODEL_PRELOAD``): without it the first frame
+    of the first visitor waits for the model to load (measured in docs/scaling.md). Returns the
+    futures, for tests.
+    """
+    pool = inference_pool()
+    # One job per thread; the pool starts a new thread for each job while none is idle.
+    return [pool.submit(services.live_model_warm_up) for _ in range(pool._max_workers)]
 
 
 class TokenBucket:
@@ -138,10 +154,17 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
         self.dropped = 0
         self.fps: float | None = None
         self.pending: _Frame | None = None
+        # Faces are searched for near where they were in this socket's previous frame.
+        self.tracker = FaceTracker(
+            full_every=settings.LIVE_FULL_DETECTION_EVERY,
+            idle_every=settings.LIVE_IDLE_DETECTION_EVERY,
+            min_size_fraction=settings.LIVE_MIN_FACE_PERCENT / 100,
+        )
         self.worker: asyncio.Task | None = None
         self.ticker: asyncio.Task | None = None
         self.bucket: ReadingBucket | None = None
         self.unsaved: list[ReadingBucket] = []
+        self.saver: asyncio.Task | None = None
         self.save_lock = asyncio.Lock()
         self.joined_groups: list[str] = []
         self.limiter = TokenBucket(
@@ -214,6 +237,8 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
             # Let the frame in the pool finish, so that its bucket is complete before the last
             # write (its result is no longer shown, so it is not recorded).
             await asyncio.gather(self.worker, return_exceptions=True)
+        if self.saver is not None:
+            await asyncio.gather(self.saver, return_exceptions=True)
         if self.visitor is not None:
             await self._save(final=True)
             await self._record_dwell(final=True)
@@ -267,7 +292,7 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
     async def _analyse(self, frame: _Frame) -> None:
         loop = asyncio.get_running_loop()
         analyse = functools.partial(
-            services.live_frame_analyse, frame.data, max_faces=self.max_faces
+            services.live_frame_analyse, frame.data, max_faces=self.max_faces, tracker=self.tracker
         )
         try:
             faces = await loop.run_in_executor(inference_pool(), analyse)
@@ -293,6 +318,8 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
                 "faces": [face.to_dict() for face in faces],
                 "server_ms": round((time.monotonic() - frame.received) * 1000, 1),
                 "dropped": self.dropped,
+                # The second of the saved reading this frame's faces count towards.
+                "second": frame.received_at.replace(microsecond=0).isoformat(),
             }
         )
         if finished is not None:
@@ -321,7 +348,11 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
         await self._publish_mood(
             self.mood_board.add_second(exhibit_id=self.exhibit.pk, bucket=bucket)
         )
-        await self._save()
+        # Written in the background: the next frame must not wait for the database (under
+        # load, the shared database thread queues writes; see docs/scaling.md). One writer
+        # per socket; seconds finished meanwhile wait in ``unsaved`` for the next write.
+        if self.saver is None or self.saver.done():
+            self.saver = asyncio.create_task(self._save())
 
     async def _save(self, *, final: bool = False) -> None:
         """Write the finished seconds (and with ``final``, the current one)."""

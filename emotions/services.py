@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -22,7 +23,7 @@ from museum_site.core.models import Exhibit, Visit, VisitorProfile
 from museum_site.core.services import visit_record_exhibit, visit_start
 
 if TYPE_CHECKING:
-    from ml.inference import FaceResult
+    from ml.inference import FaceResult, FaceTracker
 
 
 @dataclass
@@ -169,15 +170,42 @@ def live_notify_consent_withdrawn(*, profile: VisitorProfile) -> None:
     async_to_sync(layer.group_send)(visitor_group_name(profile.pk), {"type": "consent.withdrawn"})
 
 
-def live_frame_analyse(data: bytes, *, max_faces: int) -> list[FaceResult]:
+def live_frame_analyse(
+    data: bytes, *, max_faces: int, tracker: FaceTracker | None = None
+) -> list[FaceResult]:
     """Faces and emotions in one JPEG camera frame; raises ``InvalidImageError`` on bad bytes.
 
     The one place the live camera calls the model (CPU-bound: call it from a worker thread).
-    Tests replace this function to simulate a slow or failing model.
+    ``tracker`` is the socket's :class:`ml.inference.FaceTracker` (faces are searched for
+    near where they were in the previous frame). Tests replace this function to simulate a
+    slow or failing model.
     """
     from ml.inference import analyse_jpeg  # Imported on first use: it loads torch.
 
-    return analyse_jpeg(data, max_faces=max_faces)
+    return analyse_jpeg(data, max_faces=max_faces, classifier=live_classifier(), tracker=tracker)
+
+
+def live_classifier():
+    """The process's model (``settings.MODEL_FILE``), loaded on first use."""
+    from ml.inference import get_classifier
+
+    return get_classifier(settings.MODEL_FILE)
+
+
+def live_model_loaded() -> bool:
+    from ml.inference import classifier_loaded
+
+    return classifier_loaded(settings.MODEL_FILE)
+
+
+def live_model_warm_up() -> None:
+    """Load the model and run it once on this thread (first calls pay one-off set-up costs:
+    the cascade's thread-local copy, torch's kernels)."""
+    import numpy as np
+
+    classifier = live_classifier()
+    classifier.classify(np.zeros((1, 48, 48), dtype=np.uint8))
+    classifier.detector.detect(np.zeros((240, 320), dtype=np.uint8))
 
 
 def live_visitor_consents(*, visitor: VisitorProfile) -> bool:

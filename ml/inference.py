@@ -11,12 +11,14 @@ opencv wheel, so nothing is ever downloaded); each detector lives in a thread-lo
 
 Environment: ``MODEL_FILE`` (default: the committed ``ml/weights/emotion_cnn.pt``),
 ``ML_TORCH_THREADS`` (intra-op threads, default 1: the server gets its parallelism from
-concurrent requests, not from splitting one small face across cores) and ``ML_BF16=1``
-(bfloat16 inference on CPUs that support it).
+concurrent requests, not from splitting one small face across cores), ``ML_OPENCV_THREADS``
+(OpenCV's own threads, default 1 for the same reason) and ``ML_BF16=1`` (bfloat16 inference
+on CPUs with native bfloat16).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -30,18 +32,22 @@ from torch.fx.experimental.optimization import fuse
 
 from ml import EMOTIONS
 from ml.data import FACE_SIZE
-from ml.utils import load_weights
+from ml.utils import bf16_is_native, load_weights
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MODEL_FILE",
     "EmotionClassifier",
     "FaceDetector",
     "FaceResult",
+    "FaceTracker",
     "InvalidImageError",
     "analyse_image",
     "analyse_jpeg",
     "crop_face",
     "decode_image",
+    "classifier_loaded",
     "get_classifier",
 ]
 
@@ -167,33 +173,125 @@ class FaceDetector:
             self._local.cascade = cascade
         return cascade
 
-    def detect(self, gray: np.ndarray, max_faces: int = 10) -> list[tuple[int, int, int, int]]:
+    def detect(
+        self, gray: np.ndarray, max_faces: int = 10, *, min_size_fraction: float | None = None
+    ) -> list[tuple[int, int, int, int]]:
+        """Search the whole image: every face of at least ``min_size_fraction`` (default: the
+        detector's) of its shorter side."""
         scale = min(1.0, self.detect_width / gray.shape[1])
         small = (
             gray
             if scale == 1.0
             else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         )
-        side = max(20, int(min(small.shape[:2]) * self.min_size_fraction))
+        fraction = min_size_fraction or self.min_size_fraction
+        side = max(20, int(min(small.shape[:2]) * fraction))
         boxes = self._cascade().detectMultiScale(
             cv2.equalizeHist(small),
             scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
             minSize=(side, side),
         )
-        ordered = sorted(
-            (tuple(round(v / scale) for v in b) for b in boxes),
-            key=lambda b: b[2] * b[3],
-            reverse=True,
-        )
-        kept: list[tuple[int, int, int, int]] = []
-        for box in ordered:
-            # The cascade sometimes also fires on part of a face (an eye, a mouth): drop a box
-            # whose centre lies inside a larger face already kept.
-            cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
-            if not any(k[0] <= cx <= k[0] + k[2] and k[1] <= cy <= k[1] + k[3] for k in kept):
-                kept.append(box)
-        return kept[:max_faces]
+        return _largest_distinct([tuple(round(v / scale) for v in b) for b in boxes], max_faces)
+
+    def redetect(
+        self, gray: np.ndarray, near: list[tuple[int, int, int, int]], *, margin: float = 0.5
+    ) -> list[tuple[int, int, int, int]]:
+        """Search only around faces found in the previous frame, at about their size.
+
+        A face moves little between two camera frames (0.2 s at 5 fps), so each previous box,
+        grown by ``margin`` of its side on every side, is searched for faces of 0.75-1.33 times
+        its size. That is a few cascade scales over a small window instead of every scale over
+        the whole frame: ~7 ms instead of ~60 ms on a 320x240 frame (benchmarks/live_load.py),
+        and it still re-finds ~95 % of faces (tests/ml/test_inference.py).
+        """
+        found: list[tuple[int, int, int, int]] = []
+        height, width = gray.shape[:2]
+        for x, y, w, h in near:
+            side = max(w, h)
+            grow = int(side * margin)
+            x0, y0 = max(0, x - grow), max(0, y - grow)
+            x1, y1 = min(width, x + w + grow), min(height, y + h + grow)
+            lo, hi = int(side * 0.75), int(side * 1.33) + 1
+            if x1 - x0 < lo or y1 - y0 < lo or lo < 20:
+                continue  # The face left the frame, or is too small for the cascade.
+            boxes = self._cascade().detectMultiScale(
+                cv2.equalizeHist(gray[y0:y1, x0:x1]),
+                scaleFactor=self.scale_factor,
+                minNeighbors=self.min_neighbors,
+                minSize=(lo, lo),
+                maxSize=(hi, hi),
+            )
+            found.extend((int(bx) + x0, int(by) + y0, int(bw), int(bh)) for bx, by, bw, bh in boxes)
+        return _largest_distinct(found, len(near))
+
+
+def _largest_distinct(
+    boxes: list[tuple[int, int, int, int]], max_faces: int
+) -> list[tuple[int, int, int, int]]:
+    """Largest first; the cascade sometimes also fires on part of a face (an eye, a mouth),
+    or twice on one face across two searched windows: drop a box whose centre lies inside a
+    larger face already kept."""
+    kept: list[tuple[int, int, int, int]] = []
+    for box in sorted(boxes, key=lambda b: b[2] * b[3], reverse=True):
+        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+        if not any(k[0] <= cx <= k[0] + k[2] and k[1] <= cy <= k[1] + k[3] for k in kept):
+            kept.append(box)
+    return kept[:max_faces]
+
+
+class FaceTracker:
+    """Detect-then-track for one video stream (a camera socket, a clip): cheap per frame.
+
+    Each frame is first searched only around the faces of the previous frame
+    (:meth:`FaceDetector.redetect`). The whole frame is searched when that finds nothing and
+    every ``full_every`` frames, so that a visitor who steps into the picture is found within
+    ``full_every`` frames. While the picture holds no face (a camera left pointing at a wall),
+    only every ``idle_every``-th frame is searched: a full search is the dearest step, and a
+    face that appears is still found within ``idle_every`` frames. ``min_size_fraction``
+    overrides the detector's smallest face (a share of the frame's shorter side) for full
+    searches: in front of a camera page a face is large. Not thread-safe: one tracker per
+    stream, used by one thread at a time (the camera consumer analyses one frame at a time).
+    """
+
+    def __init__(
+        self,
+        *,
+        full_every: int = 10,
+        idle_every: int = 1,
+        min_size_fraction: float | None = None,
+    ) -> None:
+        if full_every < 1 or idle_every < 1:
+            raise ValueError("full_every and idle_every must be at least 1")
+        self.full_every = full_every
+        self.idle_every = idle_every
+        self.min_size_fraction = min_size_fraction
+        self.boxes: list[tuple[int, int, int, int]] = []
+        self.since_full = 0
+        self.idle_frames = 0
+        self.full_searches = 0
+        self.frames = 0
+
+    def locate(
+        self, detector: FaceDetector, gray: np.ndarray, *, max_faces: int
+    ) -> list[tuple[int, int, int, int]]:
+        self.frames += 1
+        boxes: list[tuple[int, int, int, int]] = []
+        if self.boxes and self.since_full < self.full_every - 1:
+            boxes = detector.redetect(gray, self.boxes[:max_faces])
+            self.since_full += 1
+        if not boxes:
+            if not self.boxes and self.idle_frames % self.idle_every:
+                self.idle_frames += 1
+                return []  # Nothing here a moment ago: skip this full search.
+            boxes = detector.detect(
+                gray, max_faces=max_faces, min_size_fraction=self.min_size_fraction
+            )
+            self.since_full = 0
+            self.full_searches += 1
+            self.idle_frames = 0 if boxes else 1
+        self.boxes = boxes
+        return boxes
 
 
 class EmotionClassifier:
@@ -235,9 +333,14 @@ class EmotionClassifier:
                 logits = (logits + self.model(x.flip(-1)).float()) / 2
         return torch.softmax(logits, dim=1).numpy()
 
-    def analyse(self, image: np.ndarray, *, max_faces: int = 10) -> list[FaceResult]:
+    def analyse(
+        self, image: np.ndarray, *, max_faces: int = 10, tracker: FaceTracker | None = None
+    ) -> list[FaceResult]:
         gray = to_gray(image)
-        boxes = self.detector.detect(gray, max_faces=max_faces)
+        if tracker is not None:
+            boxes = tracker.locate(self.detector, gray, max_faces=max_faces)
+        else:
+            boxes = self.detector.detect(gray, max_faces=max_faces)
         if not boxes:
             return []
         probs = self.classify(np.stack([crop_face(gray, b) for b in boxes]))
@@ -269,18 +372,41 @@ def get_classifier(model_file: str | Path | None = None) -> EmotionClassifier:
                 threads = int(os.environ.get("ML_TORCH_THREADS", "1"))
                 if threads > 0:
                     torch.set_num_threads(threads)
+                # OpenCV parallelises the cascade over image scales with its own pool (one
+                # thread per core). A server already runs one frame per core, so the extra
+                # threads only fight over the same cores (docs/scaling.md measures it).
+                cv_threads = int(os.environ.get("ML_OPENCV_THREADS", "1"))
+                if cv_threads > 0:
+                    cv2.setNumThreads(cv_threads)
                 bf16 = os.environ.get("ML_BF16", "") in {"1", "true", "yes"}
+                if bf16 and not bf16_is_native():
+                    # Emulated bfloat16 is ~6x slower than fp32: never what ML_BF16 asks for.
+                    logger.warning("ML_BF16 ignored: this CPU has no native bfloat16")
+                    bf16 = False
                 classifier = _classifiers[path] = EmotionClassifier(
                     path, threads=threads, bf16=bf16
                 )
     return classifier
 
 
+def classifier_loaded(model_file: str | Path | None = None) -> bool:
+    """Whether :func:`get_classifier` has loaded ``model_file`` in this process already."""
+    path = Path(model_file or os.environ.get("MODEL_FILE") or DEFAULT_MODEL_FILE).resolve()
+    return path in _classifiers
+
+
 def analyse_image(
-    image: np.ndarray, *, max_faces: int = 10, classifier: EmotionClassifier | None = None
+    image: np.ndarray,
+    *,
+    max_faces: int = 10,
+    classifier: EmotionClassifier | None = None,
+    tracker: FaceTracker | None = None,
 ) -> list[FaceResult]:
-    """Find every face in a gray/BGR uint8 image and classify each (largest face first)."""
-    return (classifier or get_classifier()).analyse(image, max_faces=max_faces)
+    """Find every face in a gray/BGR uint8 image and classify each (largest face first).
+
+    Give a :class:`FaceTracker` when the images are consecutive frames of one video.
+    """
+    return (classifier or get_classifier()).analyse(image, max_faces=max_faces, tracker=tracker)
 
 
 def analyse_jpeg(
@@ -288,6 +414,9 @@ def analyse_jpeg(
     *,
     max_faces: int = 10,
     classifier: EmotionClassifier | None = None,
+    tracker: FaceTracker | None = None,
 ) -> list[FaceResult]:
     """Decode JPEG (or PNG) bytes, then :func:`analyse_image`. Bad bytes raise InvalidImageError."""
-    return analyse_image(decode_image(data), max_faces=max_faces, classifier=classifier)
+    return analyse_image(
+        decode_image(data), max_faces=max_faces, classifier=classifier, tracker=tracker
+    )

@@ -3,6 +3,8 @@
     python -m ml.train --data ../shared/data/fer2013/train.npz --output-dir runs/emotionnet
     python -m ml.train ... --resume runs/emotionnet/checkpoint.pth     # continue after a stop
     python -m ml.train ... --test-only --resume runs/emotionnet/checkpoint.pth
+    python -m ml.train ... --init-weights ml/weights/emotion_cnn.pt \
+        --teacher ml/weights/emotion_cnn.pt        # a second cycle distilled from the first
 
 A stratified ``--holdout`` share of the training file is kept out for early stopping, so the
 report split (``val.npz``) is never looked at while training. Every epoch writes
@@ -11,7 +13,8 @@ accuracy improves, ``best.pt``: the exported model file the platform loads
 (see :func:`ml.utils.load_weights`).
 
 Speed on CPU: channels-last tensors, bfloat16 autocast (``--amp``, 2.5x faster on CPUs with
-AVX512-BF16/AMX) and augmentation in a DataLoader worker so it overlaps the maths.
+AVX512-BF16/AMX, and on by default only there: emulated bfloat16 is 6x slower than fp32)
+and augmentation in a DataLoader worker so it overlaps the maths.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from ml.data import FaceArrays, FaceDataset, load_faces, stratified_split
 from ml.evaluate import evaluate
 from ml.models import build_model, count_parameters
 from ml.presets import FaceEvalPreset, FaceTrainPreset
-from ml.utils import pick_device, save_atomic
+from ml.utils import amp_useful, load_weights, pick_device, save_atomic
 
 __all__ = ["export_model", "get_args_parser", "load_data", "main", "train_one_epoch"]
 
@@ -73,6 +76,27 @@ def lr_lambda_for(args: argparse.Namespace, steps_per_epoch: int):
     return lr_lambda
 
 
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    targets: torch.Tensor,
+    criterion: nn.Module,
+    alpha: float,
+    temperature: float,
+) -> torch.Tensor:
+    """Hinton et al. (2015): a mix of the hard-label loss and the KL divergence to the
+    teacher's softened probabilities; the T^2 factor keeps the soft gradients' scale
+    independent of the temperature."""
+    hard = criterion(student_logits, targets)
+    soft = nn.functional.kl_div(
+        nn.functional.log_softmax(student_logits / temperature, dim=1),
+        nn.functional.log_softmax(teacher_logits / temperature, dim=1),
+        reduction="batchmean",
+        log_target=True,
+    )
+    return (1.0 - alpha) * hard + alpha * temperature**2 * soft
+
+
 def train_one_epoch(
     model: nn.Module,
     criterion: nn.Module,
@@ -83,6 +107,7 @@ def train_one_epoch(
     epoch: int,
     args: argparse.Namespace,
     ema: AveragedModel | None = None,
+    teacher: nn.Module | None = None,
 ) -> dict[str, float]:
     model.train()
     amp_dtype = torch.bfloat16 if device.type == "cpu" else torch.float16
@@ -102,8 +127,21 @@ def train_one_epoch(
         images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         targets = targets.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
+            if teacher is not None:
+                with torch.inference_mode():
+                    teacher_logits = teacher(images).float()
             logits = model(images)
-            loss = criterion(logits.float(), targets)
+            if teacher is not None:
+                loss = distillation_loss(
+                    logits.float(),
+                    teacher_logits.clone(),  # out of inference mode, so autograd accepts it
+                    targets,
+                    criterion,
+                    args.distill_alpha,
+                    args.distill_temperature,
+                )
+            else:
+                loss = criterion(logits.float(), targets)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -180,8 +218,31 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--amp",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="mixed precision: bfloat16 on CPU, float16 on CUDA (default: on)",
+        default=None,
+        help="mixed precision: bfloat16 on CPU, float16 on CUDA (default: on for CUDA and for "
+        "CPUs with native bfloat16, off elsewhere)",
+    )
+    p.add_argument(
+        "--init-weights",
+        default="",
+        help="start from this exported model file (a warm restart) instead of random weights",
+    )
+    p.add_argument(
+        "--teacher",
+        default="",
+        help="exported model file to distil from (knowledge distillation, Hinton et al.)",
+    )
+    p.add_argument(
+        "--distill-alpha",
+        type=float,
+        default=0.5,
+        help="weight of the teacher's soft targets in the loss (default: 0.5)",
+    )
+    p.add_argument(
+        "--distill-temperature",
+        type=float,
+        default=4.0,
+        help="softmax temperature for distillation (default: 4)",
     )
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (default: auto)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads, 0 = all cores")
@@ -211,6 +272,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
+    if args.amp is None:
+        args.amp = amp_useful(device)
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
 
@@ -235,7 +298,20 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     model = build_model(args.model, width=args.width, dropout=args.dropout)
+    if args.init_weights:
+        initial, _, _ = load_weights(args.init_weights)
+        model.load_state_dict(initial.state_dict())
+        print(f"initial weights: {args.init_weights}", flush=True)
     model.to(device).to(memory_format=torch.channels_last)
+    teacher = None
+    if args.teacher:
+        teacher, _, _ = load_weights(args.teacher, map_location=device)
+        teacher.to(memory_format=torch.channels_last).requires_grad_(False)
+        print(
+            f"distilling from {args.teacher} (alpha {args.distill_alpha}, "
+            f"T {args.distill_temperature})",
+            flush=True,
+        )
     print(f"{args.model}: {count_parameters(model):,} parameters on {device}", flush=True)
     decay, no_decay = [], []
     for param in model.parameters():
@@ -289,7 +365,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
     for epoch in range(start_epoch, args.epochs):
         stats = train_one_epoch(
-            model, criterion, optimizer, scheduler, loader, device, epoch, args, ema
+            model, criterion, optimizer, scheduler, loader, device, epoch, args, ema, teacher
         )
         candidates = {"model": model} | ({"ema": ema.module} if ema is not None else {})
         scores = {}

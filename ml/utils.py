@@ -15,6 +15,8 @@ from ml.models import build_model
 from ml.presets import FaceEvalPreset
 
 __all__ = [
+    "amp_useful",
+    "bf16_is_native",
     "classification_report",
     "confusion_matrix",
     "load_weights",
@@ -27,6 +29,23 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def bf16_is_native() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX).
+
+    Without it PyTorch emulates bfloat16 and autocast is several times *slower* than fp32
+    (measured: training 6x slower on an AVX2-only EPYC), so mixed precision must not be the
+    default there.
+    """
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def amp_useful(device: torch.device) -> bool:
+    """Mixed precision pays on CUDA and on CPUs with native bfloat16, nowhere else."""
+    return device.type == "cuda" or (device.type == "cpu" and bf16_is_native())
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:

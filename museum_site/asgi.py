@@ -15,8 +15,13 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from emotions.consumers import inference_warm_up  # noqa: E402
 from emotions.routing import websocket_urlpatterns  # noqa: E402
+
+if settings.LIVE_MODEL_PRELOAD:
+    inference_warm_up()
 
 application = ProtocolTypeRouter(
     {

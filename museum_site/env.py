@@ -153,3 +153,24 @@ def env_email(name: str, *, environ_: Mapping[str, str] | None = None) -> dict[s
         raise ImproperlyConfigured(f"{name} is not a usable e-mail URL: {exc}") from exc
     # Keep only what the URL actually set, so Django's defaults stand for the rest.
     return {key: value for key, value in config.items() if value not in (None, "")}
+
+
+# channels-redis waits for messages with a blocking BZPOPMIN of 5 s. redis-py 8 reads with a
+# default socket timeout of 5 s, so every idle socket's wait failed with "Timeout reading from
+# ..." and daphne closed it with 1011 (django/channels_redis#422). The read timeout must
+# outlast the blocking wait; a dead Redis is still noticed, after this long.
+CHANNEL_LAYER_SOCKET_TIMEOUT = 30
+CHANNEL_LAYER_CONNECT_TIMEOUT = 5
+
+
+def redis_channel_layer(url: str, **config: Any) -> dict[str, Any]:
+    """CHANNEL_LAYERS["default"] for channels-redis at ``url`` (``config``: prefix, capacity...)."""
+    host = {
+        "address": url,
+        "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": CHANNEL_LAYER_CONNECT_TIMEOUT,
+    }
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [host], **config},
+    }

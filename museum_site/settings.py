@@ -21,6 +21,7 @@ from museum_site.env import (
     env_path,
     env_secret,
     env_str,
+    redis_channel_layer,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -113,6 +114,21 @@ DATABASES = {
 # Persistent connections do not mix well with ASGI's thread pool; opt in explicitly.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL only: a psycopg connection pool of at most this many connections per process,
+# which is what Django recommends under ASGI instead of CONN_MAX_AGE. Without it every
+# database call of a live socket (a reading a second) opens a new connection
+# (docs/scaling.md measures both). 0 turns the pool off (and DB_CONN_MAX_AGE may be used).
+DB_POOL_MAX_SIZE = env_int(
+    "DB_POOL_MAX_SIZE", 0 if env_int("DB_CONN_MAX_AGE", 0, minimum=0) else 8, minimum=0
+)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("Use DB_CONN_MAX_AGE or DB_POOL_MAX_SIZE, not both.")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and Celery ------------------------------------------------------
@@ -137,12 +153,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        },
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -228,6 +239,20 @@ STORAGES = {
 MODEL_FILE = env_path(
     "MODEL_FILE", BASE_DIR / "ml" / "weights" / "emotion_cnn.pt", base_dir=BASE_DIR
 )
+# Load the model (and warm the inference threads) when the ASGI app starts, so the first
+# visitor's first frame does not wait for it; /healthz says "loaded" once done.
+LIVE_MODEL_PRELOAD = env_bool("LIVE_MODEL_PRELOAD", True)
+# Threads that run the model for live camera frames, per process (default: one per core).
+LIVE_INFERENCE_THREADS = env_int("LIVE_INFERENCE_THREADS", 0, minimum=0)
+# Live camera sockets search the whole frame for faces only every this many frames and
+# otherwise only around the faces of the previous frame (ml.inference.FaceTracker);
+# 1 searches every frame in full (slower: see docs/scaling.md).
+LIVE_FULL_DETECTION_EVERY = env_int("LIVE_FULL_DETECTION_EVERY", 10, minimum=1)
+# While a camera shows no face, only every this many frames are searched (1: every frame).
+LIVE_IDLE_DETECTION_EVERY = env_int("LIVE_IDLE_DETECTION_EVERY", 3, minimum=1)
+# Smallest face searched for on the camera page, in percent of the frame's shorter side: a
+# visitor in front of their own camera fills far more; smaller faces cost search time.
+LIVE_MIN_FACE_PERCENT = env_int("LIVE_MIN_FACE_PERCENT", 20, minimum=1)
 
 # --- Recommendations (recommendations/) ---------------------------------------------------
 
@@ -245,9 +270,7 @@ CLIP_MAX_SECONDS = env_int("CLIP_MAX_SECONDS", 300, minimum=1)
 CLIP_SAMPLE_FPS = env_int("CLIP_SAMPLE_FPS", 2, minimum=1)
 # Private: outside MEDIA_ROOT, never served by URL. Files are deleted after analysis unless
 # the visitor opted in to keep them.
-CLIP_STORAGE_ROOT = env_path(
-    "CLIP_STORAGE_ROOT", BASE_DIR / "private" / "clips", base_dir=BASE_DIR
-)
+CLIP_STORAGE_ROOT = env_path("CLIP_STORAGE_ROOT", BASE_DIR / "private" / "clips", base_dir=BASE_DIR)
 # A worker renews its lease on a clip with each progress update; a lease older than this is
 # stale (the worker died) and a redelivered task takes the clip over.
 CLIP_LEASE_SECONDS = env_int("CLIP_LEASE_SECONDS", 60, minimum=5)

@@ -8,6 +8,7 @@ so adding a route is enough to make its links appear.
 from django.contrib import admin
 from django.urls import include, path
 
+from museum_site import health
 from museum_site.core import views as core_views
 from museum_site.privacy.urls import media_urlpatterns
 
@@ -16,6 +17,7 @@ admin.site.site_title = "Museum emotion platform"
 admin.site.index_title = "Collection, visitors and visits"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
     # Staff reports live inside the admin (its login and look); before the admin's catch-all.
     path("admin/reports/", include("museum_site.reports.urls")),
     path("admin/", admin.site.urls),

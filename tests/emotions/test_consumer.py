@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -43,7 +43,7 @@ def instant_model(monkeypatch):
     """Stands in for the model: one happy face per frame, at once."""
     calls: list[bytes] = []
 
-    def analyse(data: bytes, *, max_faces: int):
+    def analyse(data: bytes, *, max_faces: int, tracker=None):
         calls.append(data)
         return [fake_face(happy=0.7, neutral=0.3)]
 
@@ -197,7 +197,9 @@ async def test_it_writes_one_reading_per_second_and_none_without_faces(
     alice_headers, visitor, exhibit, monkeypatch
 ) -> None:
     frames = {b"\xff\xd8\xff happy": [fake_face(happy=1.0)], b"\xff\xd8\xff none": []}
-    monkeypatch.setattr(services, "live_frame_analyse", lambda data, max_faces: frames[data])
+    monkeypatch.setattr(
+        services, "live_frame_analyse", lambda data, max_faces, tracker=None: frames[data]
+    )
     socket = await open_camera(exhibit.slug, alice_headers)
 
     async def send(frame: bytes) -> None:
@@ -225,6 +227,23 @@ async def test_it_writes_one_reading_per_second_and_none_without_faces(
         (1, 1, "happy"),
     ]
     assert readings[1].recorded_at - readings[0].recorded_at == timedelta(seconds=2)
+
+
+async def test_it_tells_the_page_which_saved_second_a_result_counts_towards(
+    alice_headers, visitor, exhibit, instant_model
+) -> None:
+    """The page can match what it showed to the readings saved (one per visitor and second)."""
+    socket = await open_camera(exhibit.slug, alice_headers)
+    before = timezone.now()
+    await socket.send_to(bytes_data=b"\xff\xd8\xff frame")
+    result = await receive_json(socket)
+    await socket.disconnect()
+
+    second = datetime.fromisoformat(result["second"])
+    assert second.microsecond == 0 and second.utcoffset() is not None
+    assert before - timedelta(seconds=1) < second <= timezone.now()
+    (reading,) = await readings_of(visitor, exhibit)
+    assert reading.recorded_at == second
 
 
 @pytest.mark.parametrize(
@@ -308,7 +327,7 @@ async def test_it_keeps_the_latest_frame_and_drops_stale_ones(
     started, release = threading.Event(), threading.Event()
     analysed: list[bytes] = []
 
-    def slow_model(data: bytes, *, max_faces: int):
+    def slow_model(data: bytes, *, max_faces: int, tracker=None):
         analysed.append(data)
         started.set()
         assert release.wait(10), "the test never released the model"
@@ -339,7 +358,7 @@ async def test_it_reports_a_model_failure_and_keeps_going(
 ) -> None:
     outcomes = [RuntimeError("model crashed"), [fake_face()]]
 
-    def flaky_model(data: bytes, *, max_faces: int):
+    def flaky_model(data: bytes, *, max_faces: int, tracker=None):
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome

@@ -16,6 +16,7 @@ from channels_redis.core import RedisChannelLayer
 from emotions import services
 from emotions.models import EmotionReading
 from museum_site.core import services as core_services
+from museum_site.env import redis_channel_layer
 from tests.emotions.live_support import (
     expect_refusal,
     face_frames,
@@ -34,11 +35,9 @@ async def redis_layer(settings):
     if not url:
         pytest.skip("TEST_REDIS_URL is not set: no Redis for the channels-redis layer tests")
     settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # A prefix of our own: other test runs may share this Redis database.
-            "CONFIG": {"hosts": [url], "prefix": f"test-live-{uuid.uuid4().hex[:8]}"},
-        }
+        # As the settings configure it, with a prefix of our own: other test runs may share
+        # this Redis database.
+        "default": redis_channel_layer(url, prefix=f"test-live-{uuid.uuid4().hex[:8]}")
     }
     layer = get_channel_layer()
     assert isinstance(layer, RedisChannelLayer)
@@ -90,3 +89,18 @@ async def test_the_hall_mood_travels_over_redis(redis_layer, staff, visitor, exh
     await camera.disconnect()
     assert (await receive_json(watcher))["cameras"] == 0
     await watcher.disconnect()
+
+
+async def test_an_idle_camera_survives_redis_read_timeouts(
+    redis_layer, visitor, exhibit, fer_val_path
+) -> None:
+    """channels-redis blocks 5 s per wait; with redis-py 8's default 5 s read timeout every
+    idle socket died with 1011 after 5 s (django/channels_redis#422). A visitor who pauses
+    must keep the camera."""
+    frames = await sync_to_async(face_frames)(fer_val_path, 1)
+    socket = await open_camera(exhibit.slug, await sync_to_async(session_headers)(visitor))
+    assert await socket.receive_nothing(timeout=7.5)  # idle, longer than one blocking wait
+    await socket.send_to(bytes_data=frames[0])
+    result = await receive_json(socket, timeout=30)
+    assert result["type"] == "result" and result["faces"]
+    await socket.disconnect()

@@ -175,7 +175,9 @@ async def test_staff_see_each_camera_update_without_identities(
 ) -> None:
     # (The transactional database has no Curators group: it is flushed between tests.)
     monkeypatch.setattr(
-        services, "live_frame_analyse", lambda data, max_faces: [fake_face(happy=0.8, sad=0.2)]
+        services,
+        "live_frame_analyse",
+        lambda data, max_faces, tracker=None: [fake_face(happy=0.8, sad=0.2)],
     )
     watcher = mood_socket(await sync_to_async(session_headers)(staff))
     assert (await watcher.connect())[0]

@@ -34,6 +34,13 @@ print(json.dumps({
     "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
     "STATICFILES": settings.STORAGES["staticfiles"]["BACKEND"],
+    "DB_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
+    "CONN_MAX_AGE": settings.DATABASES["default"]["CONN_MAX_AGE"],
+    "LIVE": {
+        name: getattr(settings, name)
+        for name in dir(settings)
+        if name.startswith("LIVE_")
+    },
 }))
 """
 
@@ -109,7 +116,10 @@ def test_it_uses_postgresql_and_redis_when_configured():
     assert values["ENGINE"] == "django.db.backends.postgresql"
     assert values["DB_NAME"] == "museum"
     assert values["CHANNEL_BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert values["CHANNEL_CONFIG"] == {"hosts": ["redis://127.0.0.1:6379/0"]}
+    (host,) = values["CHANNEL_CONFIG"]["hosts"]
+    assert host["address"] == "redis://127.0.0.1:6379/0"
+    # Longer than channels-redis's 5 s blocking wait (see museum_site/env.py).
+    assert host["socket_timeout"] > 5
     assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
     assert values["CELERY_RESULT_BACKEND"] == "redis://127.0.0.1:6379/0"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
@@ -127,3 +137,68 @@ def test_it_installs_the_apps_later_features_plug_into():
         assert app in settings.INSTALLED_APPS
     assert settings.ASGI_APPLICATION == "museum_site.asgi.application"
     assert settings.LOGIN_REDIRECT_URL == "core:visitor_home"
+
+
+POSTGRES_ENV = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/museum"}
+
+
+def test_it_pools_postgresql_connections_by_default():
+    """Under ASGI every database call of a live socket would otherwise open a connection."""
+    values = _settings_with(**POSTGRES_ENV)
+    assert values["DB_OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 10}
+    assert values["CONN_MAX_AGE"] == 0
+    sized = _settings_with(**POSTGRES_ENV, DB_POOL_MAX_SIZE="20")
+    assert sized["DB_OPTIONS"]["pool"]["max_size"] == 20
+
+
+def test_it_turns_the_pool_off_for_persistent_connections_or_when_told():
+    persistent = _settings_with(**POSTGRES_ENV, DB_CONN_MAX_AGE="60")
+    assert "pool" not in persistent["DB_OPTIONS"]
+    assert persistent["CONN_MAX_AGE"] == 60
+    off = _settings_with(**POSTGRES_ENV, DB_POOL_MAX_SIZE="0")
+    assert "pool" not in off["DB_OPTIONS"]
+    assert off["CONN_MAX_AGE"] == 0
+
+
+def test_it_refuses_a_pool_together_with_persistent_connections():
+    """Django refuses the two together too, but only at the first query; say it at start-up."""
+    completed = _run(
+        ["-c", SHOW_SETTINGS], {**POSTGRES_ENV, "DB_CONN_MAX_AGE": "60", "DB_POOL_MAX_SIZE": "4"}
+    )
+    assert completed.returncode != 0
+    assert "ImproperlyConfigured: Use DB_CONN_MAX_AGE or DB_POOL_MAX_SIZE, not both." in (
+        completed.stderr
+    )
+
+
+def test_it_never_pools_sqlite():
+    assert "pool" not in _settings_with(DB_POOL_MAX_SIZE="4")["DB_OPTIONS"]
+
+
+def test_it_reads_the_live_camera_settings():
+    assert _settings_with()["LIVE"] == {
+        "LIVE_MODEL_PRELOAD": True,
+        "LIVE_INFERENCE_THREADS": 0,
+        "LIVE_FULL_DETECTION_EVERY": 10,
+        "LIVE_IDLE_DETECTION_EVERY": 3,
+        "LIVE_MIN_FACE_PERCENT": 20,
+    }
+    configured = _settings_with(
+        LIVE_MODEL_PRELOAD="0",
+        LIVE_INFERENCE_THREADS="2",
+        LIVE_FULL_DETECTION_EVERY="1",
+        LIVE_IDLE_DETECTION_EVERY="5",
+        LIVE_MIN_FACE_PERCENT="30",
+    )
+    assert configured["LIVE"] == {
+        "LIVE_MODEL_PRELOAD": False,
+        "LIVE_INFERENCE_THREADS": 2,
+        "LIVE_FULL_DETECTION_EVERY": 1,
+        "LIVE_IDLE_DETECTION_EVERY": 5,
+        "LIVE_MIN_FACE_PERCENT": 30,
+    }
+
+
+def test_it_refuses_a_tracker_that_never_searches_the_whole_frame():
+    completed = _run(["-c", SHOW_SETTINGS], {"LIVE_FULL_DETECTION_EVERY": "0"})
+    assert "LIVE_FULL_DETECTION_EVERY=0 must be at least 1" in completed.stderr
