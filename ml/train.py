@@ -306,7 +306,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     teacher = None
     if args.teacher:
         teacher, _, _ = load_weights(args.teacher, map_location=device)
-        teacher.to(memory_format=torch.channels_last).requires_grad_(False)
+        teacher.to(device).to(memory_format=torch.channels_last).requires_grad_(False)
         print(
             f"distilling from {args.teacher} (alpha {args.distill_alpha}, "
             f"T {args.distill_temperature})",

@@ -6,9 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
+from emotions import services
+from emotions.consumers import inference_pool, inference_warm_up
 from emotions.models import EmotionReading, ReadingSource
 from emotions.services import ReadingBucket, reading_build, reading_from_bucket, readings_save
-from ml import EMOTIONS
+from ml import EMOTIONS, inference
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 
@@ -71,3 +73,15 @@ def test_a_clip_reading_needs_its_clip(db, exhibit) -> None:
             recorded_at=T0,
             source=ReadingSource.CLIP,
         )
+
+
+def test_the_warm_up_loads_the_model_on_every_inference_thread(monkeypatch) -> None:
+    """What the ASGI application starts with (LIVE_MODEL_PRELOAD), so that the first frame
+    of the first visitor does not wait for the model; /healthz then says "loaded"."""
+    monkeypatch.setattr(inference, "_classifiers", {})  # As in a process just started.
+    assert not services.live_model_loaded()
+    futures = inference_warm_up()
+    assert len(futures) == inference_pool()._max_workers
+    for future in futures:
+        future.result(timeout=120)
+    assert services.live_model_loaded()

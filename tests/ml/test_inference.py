@@ -1,19 +1,24 @@
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from ml import EMOTIONS, inference
 from ml.inference import (
     DEFAULT_MODEL_FILE,
+    FaceDetector,
+    FaceTracker,
     InvalidImageError,
     analyse_image,
     analyse_jpeg,
+    classifier_loaded,
     crop_face,
     decode_image,
     get_classifier,
@@ -140,3 +145,214 @@ def test_it_never_imports_django() -> None:
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stderr
+
+
+# --- Face tracking across the frames of one video ---------------------------------------------
+
+FRAME_SIZE = (320, 240)  # what the camera page sends
+
+
+def _scene(faces_at: list[tuple[np.ndarray, int, int, int]]) -> np.ndarray:
+    """A gray 320x240 frame: the same blurred background as tests/faces.py, with each
+    ``(face, x, y, side)`` upscaled to ``side`` px and pasted at ``(x, y)``."""
+    width, height = FRAME_SIZE
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(90, 170, (height, width), dtype=np.uint8), (0, 0), 8)
+    for face, x, y, side in faces_at:
+        frame[y : y + side, x : x + side] = cv2.resize(
+            face, (side, side), interpolation=cv2.INTER_CUBIC
+        )
+    return frame
+
+
+def _trackable_faces(fer_val_path: Path, count: int, *, x: int = 40, y: int = 60) -> list:
+    """The first ``count`` happy faces that a full search finds alone at ``(x, y)``, 100 px."""
+    detector = FaceDetector()
+    found = [
+        face
+        for face in faces_of(fer_val_path, "happy", 4 * count)
+        if len(detector.detect(_scene([(face, x, y, 100)]))) == 1
+    ]
+    assert len(found) >= count, "the cascade should find most pasted FER faces"
+    return found[:count]
+
+
+def test_it_follows_a_moving_face_without_searching_every_frame(fer_val_path: Path) -> None:
+    """A visitor sways a little between frames: the tracker re-finds the face near its last
+    box, and searches the whole frame only once per ``full_every`` frames."""
+    detector = FaceDetector()
+    for face in _trackable_faces(fer_val_path, 4):
+        tracker = FaceTracker(full_every=10)
+        centres = []
+        for k in range(10):
+            x, y = 40 + 4 * k, 60 + 2 * k
+            boxes = tracker.locate(detector, _scene([(face, x, y, 100)]), max_faces=5)
+            if boxes:
+                bx, by, bw, bh = boxes[0]
+                centre = (bx + bw / 2, by + bh / 2)
+                assert abs(centre[0] - (x + 50)) < 30 and abs(centre[1] - (y + 50)) < 30
+                centres.append((k, centre))
+        assert len(centres) >= 9, "the moving face should be found in (nearly) every frame"
+        assert tracker.frames == 10
+        assert tracker.full_searches <= 2
+        # The boxes move with the face: 4 px right and 2 px down a frame.
+        (k0, first), (k1, last) = centres[0], centres[-1]
+        assert last[0] - first[0] == pytest.approx(4 * (k1 - k0), abs=8)
+        assert last[1] - first[1] == pytest.approx(2 * (k1 - k0), abs=8)
+
+
+def test_redetect_refinds_most_faces_that_moved_a_little(fer_val_path: Path) -> None:
+    """The claim in FaceDetector.redetect's docstring: searching only around the previous box
+    re-finds ~95 % of faces of every expression after a frame's worth of motion."""
+    detector = FaceDetector()
+    tried, refound = 0, 0
+    for emotion in EMOTIONS:
+        for face in faces_of(fer_val_path, emotion, 6):
+            found = detector.detect(_scene([(face, 60, 50, 110)]))
+            if len(found) != 1:
+                continue
+            tried += 1
+            again = detector.redetect(_scene([(face, 66, 53, 110)]), found)
+            if len(again) == 1:
+                x, y, w, h = again[0]
+                assert abs(x + w / 2 - 121) < 30 and abs(y + h / 2 - 108) < 30
+                refound += 1
+    assert tried >= 20
+    assert refound / tried >= 0.9
+
+
+def test_it_finds_a_second_face_within_full_every_frames(fer_val_path: Path) -> None:
+    """While the first face is tracked, only the periodic full search can see a newcomer."""
+    first, second = _trackable_faces(fer_val_path, 2)
+    detector = FaceDetector()
+    tracker = FaceTracker(full_every=10)
+    appears, found_at = 2, None
+    for k in range(appears + 10):
+        faces = [(first, 20, 70, 100)] + ([(second, 190, 70, 100)] if k >= appears else [])
+        boxes = tracker.locate(detector, _scene(faces), max_faces=5)
+        assert any(b[0] < 150 for b in boxes), "the first face stays tracked"
+        if any(b[0] + b[2] / 2 > 190 for b in boxes):
+            found_at = k
+            break
+    assert found_at is not None, "the second face was never found"
+    assert found_at - appears < 10
+    assert tracker.full_searches <= 2
+
+
+def test_it_searches_only_every_idle_every_frames_while_no_face_is_there(
+    fer_val_path: Path,
+) -> None:
+    """A camera facing a wall costs a full search every third frame, not every frame; a
+    visitor who steps in is still found within three frames."""
+    detector = FaceDetector()
+    tracker = FaceTracker(full_every=10, idle_every=3)
+    empty = _scene([])
+    searched = []
+    for _ in range(9):
+        before = tracker.full_searches
+        assert tracker.locate(detector, empty, max_faces=5) == []
+        searched.append(tracker.full_searches - before)
+    assert searched == [1, 0, 0] * 3
+    assert tracker.frames == 9
+
+    (face,) = _trackable_faces(fer_val_path, 1)
+    with_face = _scene([(face, 40, 60, 100)])
+    # Frame 9 is searched; the face steps in right after it, the worst moment.
+    assert tracker.locate(detector, empty, max_faces=5) == []
+    assert tracker.full_searches == 4
+    found = [bool(tracker.locate(detector, with_face, max_faces=5)) for _ in range(3)]
+    assert found == [False, False, True]
+
+
+def test_it_falls_back_to_a_full_search_when_the_face_moved_far(fer_val_path: Path) -> None:
+    """Around the old box there is nothing left: redetect says so, and the full search that
+    follows finds the face where it went."""
+    (face,) = _trackable_faces(fer_val_path, 1, x=20, y=20)
+    detector = FaceDetector()
+    before = _scene([(face, 20, 20, 100)])
+    after = _scene([(face, 200, 130, 100)])
+    (box,) = detector.detect(before)
+    assert detector.redetect(after, [box]) == []
+
+    tracker = FaceTracker(full_every=10)
+    assert tracker.locate(detector, before, max_faces=5)
+    (moved,) = tracker.locate(detector, after, max_faces=5)
+    assert tracker.full_searches == 2
+    assert moved[0] + moved[2] / 2 == pytest.approx(250, abs=30)
+    assert moved[1] + moved[3] / 2 == pytest.approx(180, abs=30)
+
+
+def test_it_reads_the_same_emotion_with_and_without_a_tracker(fer_val_path: Path) -> None:
+    """Tracking only changes where faces are looked for, not what the model reads in them."""
+    compared = 0
+    for face in faces_of(fer_val_path, "happy", 8):
+        jpeg = jpeg_of(frame_with_faces([face], size=FRAME_SIZE, face_px=110))
+        plain = analyse_jpeg(jpeg)
+        if len(plain) != 1 or plain[0].confidence < 0.75:
+            continue  # Undetected, or a close call a shifted crop could tip over.
+        tracker = FaceTracker()
+        for _ in range(3):
+            tracked = analyse_jpeg(jpeg, tracker=tracker)
+            assert [r.label for r in tracked] == [plain[0].label]
+        compared += 1
+    assert compared >= 3
+
+
+def test_it_searches_only_for_faces_of_the_smallest_size_asked_for(fer_val_path: Path) -> None:
+    """In front of the camera page a face fills much of the frame (LIVE_MIN_FACE_PERCENT):
+    smaller ones are not searched for, which saves the cascade's smallest scales."""
+    (face,) = _trackable_faces(fer_val_path, 1)
+    frame = _scene([(face, 40, 60, 100)])  # 100 px of a 240 px high frame
+    detector = FaceDetector()
+    assert len(detector.detect(frame, min_size_fraction=0.3)) == 1
+    assert detector.detect(frame, min_size_fraction=0.6) == []
+    assert FaceTracker(min_size_fraction=0.6).locate(detector, frame, max_faces=5) == []
+    assert len(FaceTracker(min_size_fraction=0.3).locate(detector, frame, max_faces=5)) == 1
+
+
+def test_it_refuses_a_tracker_that_never_searches() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        FaceTracker(full_every=0)
+    with pytest.raises(ValueError, match="at least 1"):
+        FaceTracker(idle_every=0)
+
+
+# --- Loading options ------------------------------------------------------------------------
+
+
+def test_it_ignores_ml_bf16_on_a_cpu_without_native_bfloat16(monkeypatch, caplog) -> None:
+    """Emulated bfloat16 is several times slower than fp32: ML_BF16=1 must not slow a
+    server down on a CPU that lacks it."""
+    monkeypatch.setattr(inference, "_classifiers", {})
+    monkeypatch.setenv("ML_BF16", "1")
+    monkeypatch.setattr(inference, "bf16_is_native", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="ml.inference"):
+        assert get_classifier(DEFAULT_MODEL_FILE).bf16 is False
+    assert "ML_BF16 ignored" in caplog.text
+
+    monkeypatch.setattr(inference, "_classifiers", {})
+    monkeypatch.setattr(inference, "bf16_is_native", lambda: True)
+    assert get_classifier(DEFAULT_MODEL_FILE).bf16 is True
+
+
+def test_it_gives_opencv_one_thread_unless_told_otherwise(monkeypatch) -> None:
+    """The server runs one frame per core already; OpenCV's own pool would oversubscribe."""
+    calls: list[int] = []
+    monkeypatch.setattr(inference.cv2, "setNumThreads", calls.append)
+    monkeypatch.delenv("ML_OPENCV_THREADS", raising=False)
+    monkeypatch.setattr(inference, "_classifiers", {})
+    get_classifier(DEFAULT_MODEL_FILE)
+    monkeypatch.setenv("ML_OPENCV_THREADS", "3")
+    monkeypatch.setattr(inference, "_classifiers", {})
+    get_classifier(DEFAULT_MODEL_FILE)
+    assert calls == [1, 3]
+
+
+def test_it_says_whether_a_model_is_loaded(monkeypatch, tmp_path: Path) -> None:
+    """What /healthz reports: a model counts as loaded only once get_classifier loaded it."""
+    monkeypatch.setattr(inference, "_classifiers", {})
+    assert classifier_loaded(DEFAULT_MODEL_FILE) is False
+    get_classifier(DEFAULT_MODEL_FILE)
+    assert classifier_loaded(DEFAULT_MODEL_FILE) is True
+    assert classifier_loaded(str(DEFAULT_MODEL_FILE)) is True
+    assert classifier_loaded(tmp_path / "other.pt") is False

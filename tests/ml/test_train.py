@@ -5,10 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
+from torch import nn
 
-from ml.train import get_args_parser, main
-from ml.utils import load_weights
+from ml import train
+from ml.inference import DEFAULT_MODEL_FILE
+from ml.train import distillation_loss, get_args_parser, main
+from ml.utils import amp_useful, bf16_is_native, load_weights
 
 from .tiny import tiny_train_argv
 
@@ -62,3 +66,107 @@ def test_it_runs_from_the_command_line(tiny_npz: Path, tmp_path: Path) -> None:
     assert "epoch   0" in completed.stdout
     assert (out / "best.pt").is_file()
     assert json.loads((out / "history.json").read_text())[0]["epoch"] == 0
+
+
+# --- Warm restarts and distillation ----------------------------------------------------------
+
+SHIPPED = str(DEFAULT_MODEL_FILE)
+# The shipped model's shape (its file's model_kwargs), for runs that start from it.
+SHIPPED_WIDTH = ("--width", "32", "--dropout", "0.3")
+
+
+def test_distillation_loss_mixes_hard_labels_and_the_teacher() -> None:
+    """alpha weighs the teacher's soft targets: 0 is plain training, and a student that
+    already agrees with its teacher has nothing left to learn from it."""
+    torch.manual_seed(0)
+    student, teacher = torch.randn(8, 7), torch.randn(8, 7)
+    targets = torch.randint(0, 7, (8,))
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    assert torch.allclose(
+        distillation_loss(student, teacher, targets, criterion, 0.0, 4.0),
+        criterion(student, targets),
+    )
+    agreed = distillation_loss(student, student.clone(), targets, criterion, 1.0, 4.0)
+    assert agreed.item() == pytest.approx(0.0, abs=1e-6)
+    assert distillation_loss(student, teacher, targets, criterion, 1.0, 4.0).item() > 0.01
+
+
+def test_it_starts_from_the_init_weights(tiny_npz: Path, tmp_path: Path, monkeypatch) -> None:
+    """--init-weights replaces the random start; checked before any training step."""
+    built: list[nn.Module] = []
+    real_build = train.build_model
+
+    def recording_build(*args, **kwargs) -> nn.Module:
+        built.append(real_build(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(train, "build_model", recording_build)
+    main(
+        _args(
+            tiny_npz, tmp_path / "run", "--epochs", "0", "--init-weights", SHIPPED, *SHIPPED_WIDTH
+        )
+    )
+    shipped, _, _ = load_weights(SHIPPED)
+    (model,) = built
+    expected = shipped.state_dict()
+    assert model.state_dict().keys() == expected.keys()
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, expected[name]), name
+
+
+def test_it_trains_from_init_weights_distilled_from_a_teacher(
+    tiny_npz: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A second training cycle: the shipped model as the start and as the teacher."""
+    calls: list[float] = []
+    real_loss = train.distillation_loss
+
+    def counting_loss(*args, **kwargs):
+        loss = real_loss(*args, **kwargs)
+        calls.append(loss.item())
+        return loss
+
+    monkeypatch.setattr(train, "distillation_loss", counting_loss)
+    out = tmp_path / "run"
+    distil = ["--teacher", SHIPPED, "--distill-alpha", "0.7", "--distill-temperature", "2"]
+    result = main(
+        _args(
+            tiny_npz, out, "--epochs", "1", "--max-steps", "1", "--ema-decay", "0",
+            "--init-weights", SHIPPED, *distil, *SHIPPED_WIDTH,
+        )
+    )  # fmt: skip
+    assert len(result["history"]) == 1
+    assert len(calls) == 1 and calls[0] > 0
+    model, _, meta = load_weights(out / "best.pt")
+    assert model(torch.zeros(2, 1, 48, 48)).shape == (2, 7)
+    assert meta["train_args"]["teacher"] == SHIPPED
+    assert meta["train_args"]["distill_alpha"] == 0.7
+
+
+# --- Mixed precision only where it pays -------------------------------------------------------
+
+
+def test_amp_is_useful_on_cuda_and_on_cpus_with_native_bfloat16() -> None:
+    assert amp_useful(torch.device("cpu")) is bf16_is_native()
+    assert amp_useful(torch.device("cuda")) is True
+
+
+def test_it_picks_amp_automatically_unless_told(
+    tiny_npz: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Emulated bfloat16 trains several times slower than fp32, so --amp defaults to what
+    amp_useful says about the device."""
+    args = _args(tiny_npz, tmp_path / "auto", "--epochs", "0", "--device", "cpu")
+    assert args.amp is None
+    main(args)
+    assert args.amp is amp_useful(torch.device("cpu"))
+
+    asked: list[torch.device] = []
+    monkeypatch.setattr(train, "amp_useful", lambda device: asked.append(device) or True)
+    args = _args(tiny_npz, tmp_path / "patched", "--epochs", "0", "--device", "cpu")
+    main(args)
+    assert args.amp is True and asked == [torch.device("cpu")]
+
+    args = _args(tiny_npz, tmp_path / "off", "--epochs", "0", "--device", "cpu", "--no-amp")
+    main(args)
+    assert args.amp is False and len(asked) == 1
