@@ -21,18 +21,22 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.live_load import database_recreate, percentile  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    Child,
+    child_start,
+    children_stop,
+    database_recreate,
+    percentile,
+)
 
 DEFAULT_FACES = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/museum_bench_clips"
@@ -53,31 +57,21 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass
-class Worker:
-    process: subprocess.Popen
-    log: Path
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+Worker = Child
 
 
 def workers_start(count: int, env: dict[str, str], log_dir: Path, tag: str) -> list[Worker]:
-    workers = []
-    for i in range(count):
-        log = log_dir / f"worker-{tag}-{i}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "celery", "-A", "museum_site", "worker"]
-                + ["--pool=solo", "--concurrency=1", "--loglevel=INFO"]
-                + ["--without-gossip", "--without-mingle", "-n", f"bench{tag}-{i}@%h"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        workers.append(Worker(process, log))
+    workers = [
+        child_start(
+            ["celery", "-A", "museum_site", "worker", "--pool=solo", "--concurrency=1"]
+            + ["--loglevel=INFO", "--without-gossip", "--without-mingle"]
+            + ["-n", f"bench{tag}-{i}@%h"],
+            env=env,
+            log=log_dir / f"worker-{tag}-{i}.log",
+            cwd=REPO_ROOT,
+        )
+        for i in range(count)
+    ]
     deadline = time.monotonic() + 120
     for worker in workers:  # "ready." is celery's own line once it consumes
         while "ready." not in worker.log.read_text(errors="replace"):
@@ -85,17 +79,6 @@ def workers_start(count: int, env: dict[str, str], log_dir: Path, tag: str) -> l
                 raise SystemExit(f"worker did not start:\n{worker.log.read_text()[-3000:]}")
             time.sleep(0.5)
     return workers
-
-
-def workers_stop(workers: list[Worker]) -> None:
-    for worker in workers:
-        worker.process.terminate()
-    for worker in workers:
-        try:
-            worker.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.process.kill()
-            worker.process.wait()
 
 
 def site_prepare() -> tuple[Any, Any]:
@@ -157,7 +140,7 @@ def run_batch(
             for w, b in zip(started_workers, cpu_before, strict=True)
         ]
     finally:
-        workers_stop(started_workers)
+        children_stop(started_workers)
     latencies = [
         (c.finished_at - c.created_at).total_seconds() for c in clips if c.finished_at is not None
     ]

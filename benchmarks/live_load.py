@@ -55,6 +55,14 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.support import (  # noqa: E402
+    Child,
+    child_start,
+    children_stop,
+    database_recreate,
+    percentile,
+)
+
 DEFAULT_FACES = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/museum_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -96,22 +104,6 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 # --- Set-up: database, visitors, servers ----------------------------------------------------
-
-
-def database_recreate(url: str) -> None:
-    """Drop and create the benchmark database, so every run starts from the same state."""
-    from urllib.parse import urlparse
-
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if not name.replace("_", "").isalnum():
-        raise SystemExit(f"refusing odd database name {name!r}")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def site_environment(args: argparse.Namespace) -> dict[str, str]:
@@ -172,15 +164,8 @@ def free_port() -> int:
 
 
 @dataclass
-class Server:
-    process: subprocess.Popen
-    port: int
-    log: Path
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class Server(Child):
+    port: int = 0
 
 
 def servers_start(count: int, args: argparse.Namespace, log_dir: Path) -> list[Server]:
@@ -193,17 +178,13 @@ def servers_start(count: int, args: argparse.Namespace, log_dir: Path) -> list[S
     servers = []
     for i in range(count):
         port = free_port()
-        log = log_dir / f"daphne-{i}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-                + ["museum_site.asgi:application"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        servers.append(Server(process, port, log))
+        child = child_start(
+            ["daphne", "-b", "127.0.0.1", "-p", str(port), "museum_site.asgi:application"],
+            env=env,
+            log=log_dir / f"daphne-{i}.log",
+            cwd=REPO_ROOT,
+        )
+        servers.append(Server(child.process, child.log, port))
     for server in servers:
         server_wait_ready(server)
     return servers
@@ -225,17 +206,6 @@ def server_wait_ready(server: Server, timeout: float = 120) -> None:
             pass
         time.sleep(0.5)
     raise SystemExit(f"daphne not ready after {timeout} s:\n{server.log.read_text()[-3000:]}")
-
-
-def servers_stop(servers: list[Server]) -> None:
-    for server in servers:
-        server.process.terminate()
-    for server in servers:
-        try:
-            server.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
 
 
 # --- Frames: a moving real face per client ------------------------------------------------
@@ -369,13 +339,6 @@ async def camera_client(
     except Exception as exc:  # a refused or broken connection is a result, not a crash
         stats.errors[type(exc).__name__] += 1
     return stats
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def readings_count(profile_ids: list[int], since: datetime) -> int:
@@ -567,7 +530,7 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
                 rows.append(run_level(n, args, servers, slug, level_sessions, streams))
                 print(table_row(rows[-1]), flush=True)
         finally:
-            servers_stop(servers)
+            children_stop(servers)
             if args.keep_logs:
                 args.keep_logs.mkdir(parents=True, exist_ok=True)
                 for log in Path(tmp).glob("*.log"):

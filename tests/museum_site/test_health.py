@@ -53,21 +53,6 @@ def test_it_says_whether_the_model_is_ready(
     assert response.json()["model"] == model
 
 
-def test_it_answers_503_while_the_database_is_unavailable(
-    client, db, monkeypatch, model_loaded, caplog
-) -> None:
-    model_loaded(True)
-    monkeypatch.setattr(health, "connection", BrokenConnection())
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {
-        "status": "unavailable",
-        "database": "unavailable",
-        "model": "loaded",
-    }
-    assert "the database is unavailable" in caplog.text
-
-
 class FailingQueryConnection:
     """A connection that opens, but whose query fails (e.g. the server went away)."""
 
@@ -84,20 +69,21 @@ class FailingQueryConnection:
         raise DatabaseError("server closed the connection unexpectedly")
 
 
-def test_it_catches_any_database_error_from_the_query(
-    client, db, settings, monkeypatch, model_loaded
+@pytest.mark.parametrize("broken", [BrokenConnection, FailingQueryConnection])
+def test_it_answers_503_while_the_database_is_unavailable(
+    client, db, monkeypatch, model_loaded, caplog, broken
 ) -> None:
-    """A connection that opens but cannot run the query is just as unhealthy."""
-    settings.LIVE_MODEL_PRELOAD = True
-    model_loaded(False)
-    monkeypatch.setattr(health, "connection", FailingQueryConnection())
+    """Whether the connection cannot open or its query fails, the process cannot serve."""
+    model_loaded(True)
+    monkeypatch.setattr(health, "connection", broken())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
         "database": "unavailable",
-        "model": "loading",
+        "model": "loaded",
     }
+    assert "the database is unavailable" in caplog.text
 
 
 def test_it_is_never_cached(client, db, model_loaded) -> None:
