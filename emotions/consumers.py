@@ -72,10 +72,14 @@ def inference_pool() -> ThreadPoolExecutor:
     global _inference_pool
     if _inference_pool is None:
         _inference_pool = ThreadPoolExecutor(
-            max_workers=settings.LIVE_INFERENCE_THREADS or os.cpu_count() or 1,
-            thread_name_prefix="live-ml",
+            max_workers=inference_threads(), thread_name_prefix="live-ml"
         )
     return _inference_pool
+
+
+def inference_threads() -> int:
+    """How many frames a process analyses at once (see :func:`inference_pool`)."""
+    return settings.LIVE_INFERENCE_THREADS or os.cpu_count() or 1
 
 
 def inference_warm_up() -> list:
@@ -87,7 +91,7 @@ def inference_warm_up() -> list:
     """
     pool = inference_pool()
     # One job per thread; the pool starts a new thread for each job while none is idle.
-    return [pool.submit(services.live_model_warm_up) for _ in range(pool._max_workers)]
+    return [pool.submit(services.live_model_warm_up) for _ in range(inference_threads())]
 
 
 class TokenBucket:
