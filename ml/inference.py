@@ -363,7 +363,7 @@ _classifiers_lock = threading.Lock()
 
 def get_classifier(model_file: str | Path | None = None) -> EmotionClassifier:
     """The process-wide classifier for ``model_file`` (default: $MODEL_FILE or the shipped one)."""
-    path = Path(model_file or os.environ.get("MODEL_FILE") or DEFAULT_MODEL_FILE).resolve()
+    path = _model_path(model_file)
     classifier = _classifiers.get(path)
     if classifier is None:
         with _classifiers_lock:
@@ -391,8 +391,12 @@ def get_classifier(model_file: str | Path | None = None) -> EmotionClassifier:
 
 def classifier_loaded(model_file: str | Path | None = None) -> bool:
     """Whether :func:`get_classifier` has loaded ``model_file`` in this process already."""
-    path = Path(model_file or os.environ.get("MODEL_FILE") or DEFAULT_MODEL_FILE).resolve()
-    return path in _classifiers
+    return _model_path(model_file) in _classifiers
+
+
+def _model_path(model_file: str | Path | None) -> Path:
+    """The key of :data:`_classifiers`: ``model_file``, else $MODEL_FILE, else the shipped one."""
+    return Path(model_file or os.environ.get("MODEL_FILE") or DEFAULT_MODEL_FILE).resolve()
 
 
 def analyse_image(
