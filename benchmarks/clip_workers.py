@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -35,7 +34,10 @@ from benchmarks.support import (  # noqa: E402
     child_start,
     children_stop,
     database_recreate,
+    exhibit_prepare,
     percentile,
+    site_setup,
+    visitor_create,
 )
 
 DEFAULT_FACES = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
@@ -82,23 +84,9 @@ def workers_start(count: int, env: dict[str, str], log_dir: Path, tag: str) -> l
 
 
 def site_prepare() -> tuple[Any, Any]:
-    from django.core.management import call_command
-
-    from museum_site.core import services
-
-    call_command("migrate", verbosity=0)
-    hall = services.hall_create(name="Benchmark Hall", description="Load test.", ordering=1)
-    exhibit = services.exhibit_create(
-        title="Benchmark Exhibit", hall=hall, description="Load test.", tags=[]
-    )
-    user = services.user_sign_up(
-        username="benchclips",
-        email="benchclips@example.com",
-        password=secrets.token_urlsafe(16),
-        display_name="Bench",
-    )
-    services.consent_give(profile=user.visitor_profile)
-    return user.visitor_profile, exhibit
+    """Migrate; create the exhibit and the visitor who sends the clips."""
+    exhibit = exhibit_prepare()
+    return visitor_create("benchclips").visitor_profile, exhibit
 
 
 def run_batch(
@@ -176,23 +164,12 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     database_recreate(args.database_url)
     with tempfile.TemporaryDirectory(prefix="clip-workers-") as tmp:
         tmp_path = Path(tmp)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "museum_site.settings",
-            "DATABASE_URL": args.database_url,
-            "REDIS_URL": args.redis_url,
-            "DEBUG": "0",
-            "DJANGO_PRODUCTION": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "CLIP_STORAGE_ROOT": str(tmp_path / "clips"),
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            "PYTHONUNBUFFERED": "1",
-        }
-        os.environ.update(env)
-        import django
-
-        django.setup()
+        env = site_setup(
+            args.database_url,
+            args.redis_url,
+            CLIP_STORAGE_ROOT=str(tmp_path / "clips"),
+            MEDIA_ROOT=str(tmp_path / "media"),
+        )
 
         from benchmarks.clips import write_clip  # after set-up: it sets Django up itself
 

@@ -39,7 +39,6 @@ import asyncio
 import collections
 import json
 import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -60,7 +59,10 @@ from benchmarks.support import (  # noqa: E402
     child_start,
     children_stop,
     database_recreate,
+    exhibit_prepare,
     percentile,
+    site_setup,
+    visitor_create,
 )
 
 DEFAULT_FACES = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
@@ -106,48 +108,15 @@ def get_args_parser() -> argparse.ArgumentParser:
 # --- Set-up: database, visitors, servers ----------------------------------------------------
 
 
-def site_environment(args: argparse.Namespace) -> dict[str, str]:
-    """Settings shared by this process (which signs the visitors in) and the servers: the
-    same SECRET_KEY, or the servers would not accept the session cookies."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "museum_site.settings",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "0",
-        "DJANGO_PRODUCTION": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    }
-
-
-def django_setup() -> None:
-    import django
-
-    django.setup()
-
-
 def site_prepare(visitors: int) -> tuple[str, list[tuple[int, str]]]:
     """Migrate; create an exhibit and consenting visitors -> (slug, [(profile id, cookie)])."""
     from django.conf import settings
-    from django.core.management import call_command
     from django.test import Client
 
-    from museum_site.core import services
-
-    call_command("migrate", verbosity=0)
-    hall = services.hall_create(name="Benchmark Hall", description="Load test.", ordering=1)
-    exhibit = services.exhibit_create(
-        title="Benchmark Exhibit", hall=hall, description="Load test.", tags=[]
-    )
+    exhibit = exhibit_prepare()
     sessions = []
     for i in range(visitors):
-        user = services.user_sign_up(
-            username=f"bench{i:03d}",
-            email=f"bench{i:03d}@example.com",
-            password=secrets.token_urlsafe(16),
-            display_name=f"Bench {i}",
-        )
-        services.consent_give(profile=user.visitor_profile)
+        user = visitor_create(f"bench{i:03d}")
         client = Client()
         client.force_login(user)
         cookie = (
@@ -168,8 +137,10 @@ class Server(Child):
     port: int = 0
 
 
-def servers_start(count: int, args: argparse.Namespace, log_dir: Path) -> list[Server]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def servers_start(
+    count: int, args: argparse.Namespace, site_env: dict[str, str], log_dir: Path
+) -> list[Server]:
+    env = dict(site_env)
     for item in args.server_env:
         key, sep, value = item.partition("=")
         if not sep:
@@ -513,13 +484,12 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
         flush=True,
     )
     database_recreate(args.database_url)
-    os.environ.update(site_environment(args))
-    django_setup()
+    server_env = site_setup(args.database_url, args.redis_url)
     # Each N gets visitors of its own, so a late write of one N never counts for the next.
     slug, sessions = site_prepare(sum(args.clients))
     streams = face_streams(args.faces, 16, int(10 * args.fps), args.fps)
     with tempfile.TemporaryDirectory(prefix="live-load-") as tmp:
-        servers = servers_start(args.servers, args, Path(tmp))
+        servers = servers_start(args.servers, args, server_env, Path(tmp))
         try:
             rows = []
             print(TABLE_HEAD, flush=True)

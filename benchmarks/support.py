@@ -65,3 +65,56 @@ def child_start(argv: list[str], *, env: dict[str, str], log: Path, cwd: Path) -
             [sys.executable, "-m", *argv], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     return Child(process, log)
+
+
+def site_setup(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """Configure this process as the benchmark's servers and workers will be, set Django up,
+    and return that environment for them (it holds one SECRET_KEY for all: servers accept
+    the session cookies this process signs)."""
+    import secrets
+
+    env = {
+        "DJANGO_SETTINGS_MODULE": "museum_site.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DEBUG": "0",
+        "DJANGO_PRODUCTION": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    return dict(os.environ)
+
+
+def exhibit_prepare():
+    """Migrate the (fresh) database and create the one exhibit the benchmark visits."""
+    from django.core.management import call_command
+
+    from museum_site.core import services
+
+    call_command("migrate", verbosity=0)
+    hall = services.hall_create(name="Benchmark Hall", description="Load test.", ordering=1)
+    return services.exhibit_create(
+        title="Benchmark Exhibit", hall=hall, description="Load test.", tags=[]
+    )
+
+
+def visitor_create(username: str):
+    """A signed-up visitor who gave consent; returns the user."""
+    import secrets
+
+    from museum_site.core import services
+
+    user = services.user_sign_up(
+        username=username,
+        email=f"{username}@example.com",
+        password=secrets.token_urlsafe(16),
+        display_name=username,
+    )
+    services.consent_give(profile=user.visitor_profile)
+    return user
