@@ -1,10 +1,13 @@
 """Inference speed of the shipped model on this machine, one thread unless told otherwise.
 
     .venv/bin/python benchmarks/inference.py [--weights FILE] [--frames 200] [--threads 1]
+        [--int8-weights FILE] [--precisions fp32,bf16,int8] [--accuracy]
 
-Prints: per-face classification time; per-frame time (JPEG decode + detect + classify) at
-640x480 and 320x240 with p50/p95; batched classification throughput in faces/s; and, with
---accuracy, the val.npz accuracy of fp32 vs bfloat16 inference.
+Prints, for float32, bfloat16 autocast (both from --weights) and the int8 file of
+``ml.quantize`` (--int8-weights, default ml/weights/emotion_cnn_int8.pt when present):
+per-face classification time; per-frame time (JPEG decode + detect + classify) at 640x480
+and 320x240 with p50/p95; batched classification throughput in faces/s; and, with
+--accuracy, the val.npz accuracy of each (no TTA) and its top-1 agreement with fp32.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from ml import EMOTIONS  # noqa: E402
 from ml.data import load_npz  # noqa: E402
 from ml.inference import DEFAULT_MODEL_FILE, EmotionClassifier, analyse_jpeg  # noqa: E402
+
+DEFAULT_INT8_FILE = DEFAULT_MODEL_FILE.with_name("emotion_cnn_int8.pt")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -64,13 +69,23 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--weights", default=str(DEFAULT_MODEL_FILE))
+    parser.add_argument(
+        "--int8-weights",
+        default=str(DEFAULT_INT8_FILE) if DEFAULT_INT8_FILE.is_file() else "",
+        help="int8 model file for the [int8] rows (default: the shipped one, if present)",
+    )
+    parser.add_argument(
+        "--precisions",
+        default="fp32,bf16,int8",
+        help="rows to measure, comma-separated (default: fp32,bf16,int8)",
+    )
     parser.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/fer2013/val.npz"))
     parser.add_argument("--frames", type=int, default=200, help="frames per size (default: 200)")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch intra-op threads (default: 1)"
     )
     parser.add_argument(
-        "--accuracy", action="store_true", help="also compare fp32/bf16 accuracy on --data"
+        "--accuracy", action="store_true", help="also compare the rows' accuracy on --data"
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -78,9 +93,22 @@ def main() -> None:
     faces = load_npz(args.data)
     happy = faces.images[faces.labels == EMOTIONS.index("happy")]
     print(f"torch {torch.__version__}, {args.threads} thread(s), weights {args.weights}")
-    for bf16 in (False, True):
-        clf = EmotionClassifier(args.weights, bf16=bf16)
-        name = "bf16" if bf16 else "fp32"
+    wanted = {name.strip() for name in args.precisions.split(",")}
+    rows = [("fp32", args.weights, False), ("bf16", args.weights, True)]
+    if args.int8_weights:
+        rows.append(("int8", args.int8_weights, False))
+    elif "int8" in wanted:
+        print("[int8] skipped: no int8 file (python -m ml.quantize writes one)")
+    reference = reference_name = None
+    for name, weights, bf16 in rows:
+        if name not in wanted:
+            continue
+        clf = EmotionClassifier(weights, bf16=bf16)
+        if name != ("bf16" if clf.bf16 else clf.precision):
+            print(f"[{name}] skipped: {weights} is {clf.precision}")
+            continue
+        if clf.precision == "int8":
+            print(f"[{name}] weights {weights}, quantized engine {torch.backends.quantized.engine}")
         one = happy[:1]
         clf.classify(one)
         per_face = timed(lambda clf=clf, one=one: clf.classify(one), 300)
@@ -106,9 +134,13 @@ def main() -> None:
             probs = np.concatenate(
                 [clf.classify(faces.images[i : i + 256]) for i in range(0, len(faces), 256)]
             )
+            predicted = probs.argmax(1)
+            if reference is None:
+                reference, reference_name = predicted, name
             print(
                 f"[{name}] accuracy on {Path(args.data).name} (no TTA): "
-                f"{(probs.argmax(1) == faces.labels).mean():.4f}"
+                f"{(predicted == faces.labels).mean():.4f}; top-1 agreement with "
+                f"[{reference_name}]: {(predicted == reference).mean():.4f}"
             )
 
 

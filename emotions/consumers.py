@@ -12,6 +12,9 @@ Camera protocol, ``/ws/exhibits/<slug>/camera/`` (see ``static/emotions/camera.j
 - Every refused frame or message gets ``{"type": "error", "code": ..., "message": ...}`` and the
   socket stays open: ``binary_expected``, ``empty_frame``, ``frame_too_large``, ``bad_frame``,
   ``rate_limited``, ``bad_config``, ``analysis_failed``.
+- A frame that waited longer than ``LIVE_MAX_FRAME_WAIT_MS`` for a model thread (the server
+  is overloaded) is not analysed: ``{"type": "skipped", "frame": n, "reason": "busy",
+  "dropped": ...}``; the page sends its next frame as after a result.
 - A refused connection is accepted, told why (``unauthenticated``, ``no_consent``,
   ``unknown_exhibit``) and closed with 4401, 4403 or 4404, so the page can explain it; browsers
   see no reason when the handshake itself is refused. A consent withdrawal closes an open
@@ -20,7 +23,10 @@ Camera protocol, ``/ws/exhibits/<slug>/camera/`` (see ``static/emotions/camera.j
 
 Latency stays bounded under overload: the model runs in a thread pool (never on the event
 loop), each socket has at most one frame in the pool and at most one waiting; a newer frame
-replaces the waiting one (latest frame wins) and counts as dropped.
+replaces the waiting one (latest frame wins) and counts as dropped. Across sockets, a frame
+that waited too long for a thread is skipped rather than analysed late. The dearest step, a
+search of the whole frame for faces, runs after the answer on threads of its own while the
+next frames go on (:func:`search_pool`, ``FaceTracker(defer_full=True)``).
 
 Readings and dwell time are written as ``emotions/services.py`` ("Live camera") describes; no
 image is ever stored.
@@ -59,6 +65,7 @@ CLOSE_NOT_FOUND = 4404
 JPEG_MAGIC = b"\xff\xd8\xff"
 
 _inference_pool: ThreadPoolExecutor | None = None
+_search_pool: ThreadPoolExecutor | None = None
 
 
 def inference_pool() -> ThreadPoolExecutor:
@@ -83,15 +90,49 @@ def inference_threads() -> int:
 
 
 def inference_warm_up() -> list:
-    """Load the model and warm every inference thread, in the background.
+    """Load the model and warm every inference and search thread, in the background.
 
     Called as the ASGI application starts (``LIVE_MODEL_PRELOAD``): without it the first frame
     of the first visitor waits for the model to load (measured in docs/scaling.md). Returns the
     futures, for tests.
     """
-    pool = inference_pool()
-    # One job per thread; the pool starts a new thread for each job while none is idle.
-    return [pool.submit(services.live_model_warm_up) for _ in range(inference_threads())]
+    # One job per thread; a pool starts a new thread for each job while none is idle. The
+    # search threads too: each loads its own copy of the face detector.
+    return [
+        pool.submit(services.live_model_warm_up)
+        for pool in (inference_pool(), search_pool())
+        for _ in range(inference_threads())
+    ]
+
+
+def search_pool() -> ThreadPoolExecutor:
+    """Threads for the deferred full-frame face searches (one at a time per socket).
+
+    Apart from :func:`inference_pool` so that a frame never queues behind a search, and as
+    many: together they may hold two threads per core, which the OS shares. (Not at a lower
+    OS priority: a thread held back while it holds the interpreter lock would stall the
+    event loop and every frame with it.)
+    """
+    global _search_pool
+    if _search_pool is None:
+        _search_pool = ThreadPoolExecutor(
+            max_workers=inference_threads(), thread_name_prefix="live-search"
+        )
+    return _search_pool
+
+
+def analyse_unless_stale(
+    data: bytes, submitted: float, *, max_wait: float, max_faces: int, tracker: FaceTracker
+) -> list | None:
+    """The frame's faces, or None when it waited over ``max_wait`` seconds for this thread.
+
+    Runs on the inference thread and measures the wait in the pool's queue: that is where
+    frames pile up when all sockets together send more than the cores can analyse. (Waiting
+    behind its own socket's previous frame is bounded already: one frame at most.)
+    """
+    if max_wait and time.monotonic() - submitted > max_wait:
+        return None
+    return services.live_frame_analyse(data, max_faces=max_faces, tracker=tracker)
 
 
 class TokenBucket:
@@ -158,12 +199,16 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
         self.dropped = 0
         self.fps: float | None = None
         self.pending: _Frame | None = None
-        # Faces are searched for near where they were in this socket's previous frame.
+        # Faces are searched for near where they were in this socket's previous frame; the
+        # whole frame is searched after the answer (search_pool).
         self.tracker = FaceTracker(
             full_every=settings.LIVE_FULL_DETECTION_EVERY,
             idle_every=settings.LIVE_IDLE_DETECTION_EVERY,
             min_size_fraction=settings.LIVE_MIN_FACE_PERCENT / 100,
+            defer_full=True,
         )
+        self.max_frame_wait = settings.LIVE_MAX_FRAME_WAIT_MS / 1000
+        self.searching: asyncio.Future | None = None
         self.worker: asyncio.Task | None = None
         self.ticker: asyncio.Task | None = None
         self.bucket: ReadingBucket | None = None
@@ -241,6 +286,8 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
             # Let the frame in the pool finish, so that its bucket is complete before the last
             # write (its result is no longer shown, so it is not recorded).
             await asyncio.gather(self.worker, return_exceptions=True)
+        if self.searching is not None:
+            await asyncio.gather(self.searching, return_exceptions=True)
         if self.saver is not None:
             await asyncio.gather(self.saver, return_exceptions=True)
         if self.visitor is not None:
@@ -288,7 +335,10 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
     async def _work(self, frame: _Frame | None) -> None:
         try:
             while frame is not None and not self.closing:
+                # The tracker is touched here only, between two frames of this socket.
+                self._search_adopt()
                 await self._analyse(frame)
+                self._search_start()
                 frame, self.pending = self.pending, None
         finally:
             self.worker = None
@@ -296,7 +346,12 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
     async def _analyse(self, frame: _Frame) -> None:
         loop = asyncio.get_running_loop()
         analyse = functools.partial(
-            services.live_frame_analyse, frame.data, max_faces=self.max_faces, tracker=self.tracker
+            analyse_unless_stale,
+            frame.data,
+            time.monotonic(),
+            max_wait=self.max_frame_wait,
+            max_faces=self.max_faces,
+            tracker=self.tracker,
         )
         try:
             faces = await loop.run_in_executor(inference_pool(), analyse)
@@ -313,6 +368,12 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
             return
         if self.closing:
             return  # Never shown to the visitor, so not recorded either.
+        if faces is None:
+            self.dropped += 1
+            await self.send_json(
+                {"type": "skipped", "frame": frame.seq, "reason": "busy", "dropped": self.dropped}
+            )
+            return
         # Into the bucket before the answer goes out: every result shown ends up in a reading.
         finished = self._add_to_bucket(frame.received_at, [f.probabilities for f in faces])
         await self.send_json(
@@ -328,6 +389,29 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
         )
         if finished is not None:
             await self._finish_second(finished)
+
+    def _search_start(self) -> None:
+        """Search the frame the tracker put off, in the background (one search at a time)."""
+        if self.searching is not None or self.closing or not self.tracker.search_due:
+            return
+        gray, max_faces = self.tracker.take_search()
+        search = functools.partial(
+            services.live_faces_search, gray, max_faces=max_faces, tracker=self.tracker
+        )
+        self.searching = asyncio.get_running_loop().run_in_executor(search_pool(), search)
+
+    def _search_adopt(self) -> None:
+        """Hand a finished search's faces to the tracker, for the next frame."""
+        if self.searching is None or not self.searching.done():
+            return
+        search, self.searching = self.searching, None
+        try:
+            found = search.result()
+        except Exception:
+            # The frames are still answered, around the faces followed so far.
+            logger.exception("live face search failed")
+            return
+        self.tracker.adopt(found, max_faces=self.max_faces)
 
     def _add_to_bucket(
         self, received_at: datetime, faces: list[dict[str, float]]

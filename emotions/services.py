@@ -23,6 +23,8 @@ from museum_site.core.models import Exhibit, Visit, VisitorProfile
 from museum_site.core.services import visit_record_exhibit, visit_start
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ml.inference import FaceResult, FaceTracker
 
 
@@ -183,6 +185,14 @@ def live_frame_analyse(
     from ml.inference import analyse_jpeg  # Imported on first use: it loads torch.
 
     return analyse_jpeg(data, max_faces=max_faces, classifier=live_classifier(), tracker=tracker)
+
+
+def live_faces_search(
+    gray: np.ndarray, *, max_faces: int, tracker: FaceTracker
+) -> list[tuple[int, int, int, int]]:
+    """The full-frame face search a socket's tracker put off (run after the frame's answer,
+    on a thread of its own: see ``FaceTracker.take_search``)."""
+    return tracker.search(live_classifier().detector, gray, max_faces=max_faces)
 
 
 def live_classifier():

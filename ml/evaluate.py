@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     device = pick_device(args.device)
+    if meta["precision"] == "int8" and device.type != "cpu":
+        print(f"int8 model: evaluating on the CPU, not {device}", file=sys.stderr)
+        device = torch.device("cpu")
     model.to(device).to(memory_format=torch.channels_last)
     started = time.perf_counter()
     report = evaluate(
@@ -192,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         data=str(args.data),
         flip_tta=args.flip_tta,
         seconds=round(time.perf_counter() - started, 2),
+        precision=meta["precision"],
     )
     print(format_report(report))
     if args.plot:

@@ -250,8 +250,18 @@ class FaceTracker:
     only every ``idle_every``-th frame is searched: a full search is the dearest step, and a
     face that appears is still found within ``idle_every`` frames. ``min_size_fraction``
     overrides the detector's smallest face (a share of the frame's shorter side) for full
-    searches: in front of a camera page a face is large. Not thread-safe: one tracker per
-    stream, used by one thread at a time (the camera consumer analyses one frame at a time).
+    searches: in front of a camera page a face is large.
+
+    With ``defer_full`` (the live camera), :meth:`locate` never runs a full search itself: it
+    answers with what the search around the previous faces found and keeps the frame for the
+    caller to search after it has answered: :meth:`search_deferred`, or, to search on another
+    thread while later frames go on, :meth:`take_search` + :meth:`search` there +
+    :meth:`adopt` back. A full search costs several times a tracked frame (docs/scaling.md),
+    so this keeps it out of every answer's latency; the faces it finds are followed from the
+    next frame after it was adopted (0.2 s later at 5 fps).
+
+    Not thread-safe: one tracker per stream, used by one thread at a time (the camera
+    consumer analyses one frame at a time); only :meth:`search` may run beside that.
     """
 
     def __init__(
@@ -260,38 +270,95 @@ class FaceTracker:
         full_every: int = 10,
         idle_every: int = 1,
         min_size_fraction: float | None = None,
+        defer_full: bool = False,
     ) -> None:
         if full_every < 1 or idle_every < 1:
             raise ValueError("full_every and idle_every must be at least 1")
         self.full_every = full_every
         self.idle_every = idle_every
         self.min_size_fraction = min_size_fraction
+        self.defer_full = defer_full
         self.boxes: list[tuple[int, int, int, int]] = []
         self.since_full = 0
         self.idle_frames = 0
         self.full_searches = 0
         self.frames = 0
+        self._deferred: tuple[np.ndarray, int] | None = None
+
+    @property
+    def search_due(self) -> bool:
+        """Whether :meth:`locate` put off a full search (``defer_full`` only)."""
+        return self._deferred is not None
 
     def locate(
         self, detector: FaceDetector, gray: np.ndarray, *, max_faces: int
     ) -> list[tuple[int, int, int, int]]:
         self.frames += 1
+        periodic = self.since_full >= self.full_every - 1
         boxes: list[tuple[int, int, int, int]] = []
-        if self.boxes and self.since_full < self.full_every - 1:
+        # Deferring, the periodic search does not answer this frame: the cheap search does.
+        if self.boxes and (self.defer_full or not periodic):
             boxes = detector.redetect(gray, self.boxes[:max_faces])
             self.since_full += 1
-        if not boxes:
-            if not self.boxes and self.idle_frames % self.idle_every:
-                self.idle_frames += 1
-                return []  # Nothing here a moment ago: skip this full search.
-            boxes = detector.detect(
-                gray, max_faces=max_faces, min_size_fraction=self.min_size_fraction
-            )
-            self.since_full = 0
-            self.full_searches += 1
-            self.idle_frames = 0 if boxes else 1
-        self.boxes = boxes
-        return boxes
+        if boxes and not periodic:
+            self.boxes = boxes
+            return boxes
+        if not self.boxes and self.idle_frames % self.idle_every:
+            self.idle_frames += 1
+            return []  # Nothing here a moment ago: skip this full search.
+        if self.defer_full:
+            self.boxes = boxes
+            self._deferred = (gray, max_faces)  # The latest frame wins.
+            return boxes
+        self.boxes = self._search(detector, gray, max_faces)
+        return self.boxes
+
+    def search_deferred(self, detector: FaceDetector) -> list[tuple[int, int, int, int]]:
+        """Run the full search :meth:`locate` put off, on the frame it was put off for.
+
+        Its faces join those followed already and are searched for in the next frame. Returns
+        the faces now followed (no-op when no search is due).
+        """
+        deferred = self.take_search()
+        if deferred is None:
+            return self.boxes
+        gray, max_faces = deferred
+        return self.adopt(self.search(detector, gray, max_faces=max_faces), max_faces=max_faces)
+
+    def take_search(self) -> tuple[np.ndarray, int] | None:
+        """The frame (and ``max_faces``) :meth:`locate` put off a full search for, handed over
+        once; None when none is due."""
+        deferred, self._deferred = self._deferred, None
+        return deferred
+
+    def search(
+        self, detector: FaceDetector, gray: np.ndarray, *, max_faces: int
+    ) -> list[tuple[int, int, int, int]]:
+        """A full search of ``gray`` at this tracker's smallest face size. Changes nothing, so
+        it may run on another thread while :meth:`locate` goes on with later frames."""
+        return detector.detect(gray, max_faces=max_faces, min_size_fraction=self.min_size_fraction)
+
+    def adopt(
+        self, found: list[tuple[int, int, int, int]], *, max_faces: int
+    ) -> list[tuple[int, int, int, int]]:
+        """Take in what a full search found: its faces join those followed already (a face
+        the search missed is kept). Returns the faces now followed."""
+        self._searched(found)
+        self._deferred = None  # Frames put off meanwhile: this search has just looked.
+        self.boxes = _largest_distinct(found + self.boxes, max_faces)
+        return self.boxes
+
+    def _search(
+        self, detector: FaceDetector, gray: np.ndarray, max_faces: int
+    ) -> list[tuple[int, int, int, int]]:
+        found = self.search(detector, gray, max_faces=max_faces)
+        self._searched(found)
+        return found
+
+    def _searched(self, found: list[tuple[int, int, int, int]]) -> None:
+        self.since_full = 0
+        self.full_searches += 1
+        self.idle_frames = 0 if found else 1
 
 
 class EmotionClassifier:
@@ -304,9 +371,19 @@ class EmotionClassifier:
         if not self.model_file.is_file():
             raise FileNotFoundError(f"model file not found: {self.model_file} (set MODEL_FILE)")
         model, self.preset, self.meta = load_weights(self.model_file)
-        # Folding each BatchNorm into its convolution removes a pass over every activation map;
-        # with channels-last memory this is ~10 % faster on one core at identical outputs.
-        self.model = fuse(model).to(memory_format=torch.channels_last)
+        self.precision = self.meta["precision"]
+        if self.precision == "int8":
+            # An ml.quantize file: its BatchNorms are folded already, its int8 kernels keep
+            # activations channels-last themselves, and bfloat16 does not apply to it.
+            self.model = model
+            if bf16:
+                logger.warning("ML_BF16 ignored: %s is an int8 model", self.model_file)
+            bf16 = False
+        else:
+            # Folding each BatchNorm into its convolution removes a pass over every activation
+            # map; with channels-last memory this is ~10 % faster on one core at identical
+            # outputs.
+            self.model = fuse(model).to(memory_format=torch.channels_last)
         self.threads = threads
         # bfloat16 autocast is ~1.6x faster on CPUs with AVX512-BF16/AMX; off by default
         # because its accuracy is measured separately (benchmarks/inference.py).
@@ -326,7 +403,8 @@ class EmotionClassifier:
         if len(batch) == 0:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
         x = self.preset(torch.from_numpy(np.ascontiguousarray(batch)).unsqueeze(1))
-        x = x.contiguous(memory_format=torch.channels_last)
+        if self.precision == "fp32":
+            x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             logits = self.model(x).float()
             if flip_tta:

@@ -299,13 +299,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
     model = build_model(args.model, width=args.width, dropout=args.dropout)
     if args.init_weights:
-        initial, _, _ = load_weights(args.init_weights)
+        initial, _, initial_meta = load_weights(args.init_weights)
+        if initial_meta["precision"] != "fp32":
+            raise ValueError(f"--init-weights {args.init_weights}: an int8 file; give float32")
         model.load_state_dict(initial.state_dict())
         print(f"initial weights: {args.init_weights}", flush=True)
     model.to(device).to(memory_format=torch.channels_last)
     teacher = None
     if args.teacher:
-        teacher, _, _ = load_weights(args.teacher, map_location=device)
+        teacher, _, teacher_meta = load_weights(args.teacher, map_location=device)
+        if teacher_meta["precision"] != "fp32":
+            raise ValueError(f"--teacher {args.teacher}: an int8 file; give float32")
         teacher.to(device).to(memory_format=torch.channels_last).requires_grad_(False)
         print(
             f"distilling from {args.teacher} (alpha {args.distill_alpha}, "

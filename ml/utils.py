@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,12 @@ __all__ = [
     "confusion_matrix",
     "load_weights",
     "pick_device",
+    "PRECISIONS",
     "save_atomic",
 ]
+
+# What a model file may hold: float32 weights (training's export) or int8 ones (ml.quantize).
+PRECISIONS = ("fp32", "int8")
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -64,9 +69,16 @@ def load_weights(
 
     Exported files hold ``model_name``, ``model_kwargs``, ``state_dict``, ``classes`` and
     ``preset``, so the network and its preprocessing are rebuilt from the file alone.
+    ``meta["precision"]`` is "fp32", or "int8" for a file written by :mod:`ml.quantize`:
+    that loads as the quantized network (CPU only; its BatchNorms are already folded).
     """
     try:
-        blob = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # Unpickling int8 tensors (ml.quantize) warns twice about torch internals: the
+            # legacy TypedStorage path, and torch.ao's deprecated quantized tensor types.
+            warnings.filterwarnings("ignore", "TypedStorage is deprecated", UserWarning)
+            warnings.filterwarnings("ignore", "torch.quantize_per_tensor, ", UserWarning)
+            blob = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise
     except Exception as exc:  # torch raises several unrelated types for a bad file
@@ -76,12 +88,25 @@ def load_weights(
     classes = tuple(blob.get("classes", EMOTIONS))
     if classes != EMOTIONS:
         raise ValueError(f"{path}: classes {classes} differ from {EMOTIONS}")
+    precision = blob.get("precision", "fp32")
+    if precision not in PRECISIONS:
+        raise ValueError(f"{path}: unknown precision {precision!r}; expected one of {PRECISIONS}")
     model = build_model(blob.get("model_name", "emotionnet"), **blob.get("model_kwargs", {}))
     state = blob.get("state_dict") or blob["model"]
-    model.load_state_dict({k.removeprefix("_orig_mod."): v.float() for k, v in state.items()})
+    if precision == "int8":
+        from ml.quantize import int8_model_from_state_dict  # ml.quantize imports this module
+
+        qconfig = (blob.get("quantization") or {}).get("qconfig", "x86")
+        try:
+            model = int8_model_from_state_dict(model, state, qconfig=qconfig)
+        except (RuntimeError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}: int8 weights do not fit the network ({exc})") from exc
+    else:
+        model.load_state_dict({k.removeprefix("_orig_mod."): v.float() for k, v in state.items()})
     model.eval()
     preset = FaceEvalPreset(**blob.get("preset", {}))
     meta = {k: v for k, v in blob.items() if k not in {"state_dict", "model", "optimizer"}}
+    meta["precision"] = precision
     return model, preset, meta
 
 

@@ -235,9 +235,12 @@ STORAGES = {
 
 # --- Machine learning ---------------------------------------------------------------------
 
-# The emotion model checkpoint, handed to the loader in ml/ as is.
+# The emotion model checkpoint, handed to the loader in ml/ as is. By default the int8 copy
+# of ml/weights/emotion_cnn.pt (python -m ml.quantize): the same accuracy on val.npz at half
+# the CPU time per face on x86 (MODEL_CARD.md). On ARM servers, where int8 runs on the slower
+# QNNPACK kernels, point it at emotion_cnn.pt.
 MODEL_FILE = env_path(
-    "MODEL_FILE", BASE_DIR / "ml" / "weights" / "emotion_cnn.pt", base_dir=BASE_DIR
+    "MODEL_FILE", BASE_DIR / "ml" / "weights" / "emotion_cnn_int8.pt", base_dir=BASE_DIR
 )
 # Load the model (and warm the inference threads) when the ASGI app starts, so the first
 # visitor's first frame does not wait for it; /healthz says "loaded" once done.
@@ -253,6 +256,10 @@ LIVE_IDLE_DETECTION_EVERY = env_int("LIVE_IDLE_DETECTION_EVERY", 3, minimum=1)
 # Smallest face searched for on the camera page, in percent of the frame's shorter side: a
 # visitor in front of their own camera fills far more; smaller faces cost search time.
 LIVE_MIN_FACE_PERCENT = env_int("LIVE_MIN_FACE_PERCENT", 20, minimum=1)
+# A live frame that has waited longer than this for an inference thread is not analysed: the
+# page is told "skipped" and sends its next frame. Under overload this sheds frames instead
+# of queueing them, so every answer stays fresh (docs/scaling.md). 0: never skip.
+LIVE_MAX_FRAME_WAIT_MS = env_int("LIVE_MAX_FRAME_WAIT_MS", 60, minimum=0)
 
 # --- Recommendations (recommendations/) ---------------------------------------------------
 

@@ -8,7 +8,8 @@
  *
  * Back-pressure: the next frame goes out only once the previous one was answered (or after
  * REPLY_TIMEOUT_MS), so a slow server or network never builds a queue; the ticks skipped while
- * waiting are counted on the page.
+ * waiting are counted on the page. An overloaded server answers a frame it had no time for with
+ * "skipped" (counted as dropped by the server) rather than analysing it late.
  *
  * No inline script or style (the site's Content-Security-Policy forbids them): settings come from
  * data-* attributes, bars are <progress> elements.
@@ -223,6 +224,11 @@
     } else if (message.type === "result") {
       awaiting = false;
       render(message);
+    } else if (message.type === "skipped") {
+      // The server was too busy to analyse this frame in time: keep the last result on
+      // screen and send the next frame as usual.
+      awaiting = false;
+      droppedOut.textContent = String(message.dropped);
     } else if (message.type === "error") {
       awaiting = false;
       if (FATAL_ERRORS.indexOf(message.code) >= 0) {

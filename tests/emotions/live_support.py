@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import cache
 from pathlib import Path
@@ -56,6 +57,22 @@ async def open_camera(slug: str, headers: list[tuple[bytes, bytes]]) -> Websocke
     ready = await receive_json(socket)
     assert ready["type"] == "ready", ready
     return socket
+
+
+async def stream_until_faces(
+    socket: WebsocketCommunicator, frame: bytes, *, tries: int = 15, pace: float = 0.2
+) -> list[dict[str, Any]]:
+    """Send ``frame`` as the camera page does (the next once the last was answered, ``pace``
+    seconds apart) until an answer shows a face; returns every answer. The first never
+    does: the whole frame is searched after its answer, on a thread of its own."""
+    answers: list[dict[str, Any]] = []
+    for _ in range(tries):
+        await socket.send_to(bytes_data=frame)
+        answers.append(await receive_json(socket, timeout=30))
+        if answers[-1].get("faces"):
+            break
+        await asyncio.sleep(pace)
+    return answers
 
 
 async def expect_refusal(

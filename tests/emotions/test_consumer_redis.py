@@ -24,6 +24,7 @@ from tests.emotions.live_support import (
     open_camera,
     receive_json,
     session_headers,
+    stream_until_faces,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,18 +50,17 @@ async def redis_layer(settings):
 async def test_it_analyses_a_real_face_and_saves_readings_over_redis(
     redis_layer, visitor, exhibit, fer_val_path
 ) -> None:
-    frames = await sync_to_async(face_frames)(fer_val_path, 2)
+    (frame,) = await sync_to_async(face_frames)(fer_val_path, 1)
     socket = await open_camera(exhibit.slug, await sync_to_async(session_headers)(visitor))
-    for frame in frames:
-        await socket.send_to(bytes_data=frame)
-        result = await receive_json(socket, timeout=30)
-        assert result["type"] == "result" and len(result["faces"]) >= 1
-        assert len(result["faces"][0]["probabilities"]) == 7
+    answers = await stream_until_faces(socket, frame)
+    assert all(a["type"] == "result" for a in answers)
+    assert len(answers[-1]["faces"]) >= 1
+    assert len(answers[-1]["faces"][0]["probabilities"]) == 7
     await socket.disconnect()
     readings = await database_sync_to_async(
         lambda: list(EmotionReading.objects.filter(visitor__user=visitor, exhibit=exhibit))
     )()
-    assert readings and sum(r.frame_count for r in readings) == len(frames)
+    assert readings and 1 <= sum(r.frame_count for r in readings) <= len(answers)
 
 
 async def test_a_consent_withdrawal_reaches_the_socket_over_redis(
@@ -100,7 +100,6 @@ async def test_an_idle_camera_survives_redis_read_timeouts(
     frames = await sync_to_async(face_frames)(fer_val_path, 1)
     socket = await open_camera(exhibit.slug, await sync_to_async(session_headers)(visitor))
     assert await socket.receive_nothing(timeout=7.5)  # idle, longer than one blocking wait
-    await socket.send_to(bytes_data=frames[0])
-    result = await receive_json(socket, timeout=30)
-    assert result["type"] == "result" and result["faces"]
+    answers = await stream_until_faces(socket, frames[0])
+    assert all(a["type"] == "result" for a in answers) and answers[-1]["faces"]
     await socket.disconnect()

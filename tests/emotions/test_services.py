@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from emotions import services
-from emotions.consumers import inference_pool, inference_warm_up
+from emotions.consumers import inference_threads, inference_warm_up
 from emotions.models import EmotionReading, ReadingSource
 from emotions.services import ReadingBucket, reading_build, reading_from_bucket, readings_save
 from ml import EMOTIONS, inference
@@ -75,13 +75,13 @@ def test_a_clip_reading_needs_its_clip(db, exhibit) -> None:
         )
 
 
-def test_the_warm_up_loads_the_model_on_every_inference_thread(monkeypatch) -> None:
+def test_the_warm_up_loads_the_model_on_every_inference_and_search_thread(monkeypatch) -> None:
     """What the ASGI application starts with (LIVE_MODEL_PRELOAD), so that the first frame
     of the first visitor does not wait for the model; /healthz then says "loaded"."""
     monkeypatch.setattr(inference, "_classifiers", {})  # As in a process just started.
     assert not services.live_model_loaded()
     futures = inference_warm_up()
-    assert len(futures) == inference_pool()._max_workers
+    assert len(futures) == 2 * inference_threads()  # The inference and the search threads.
     for future in futures:
         future.result(timeout=120)
     assert services.live_model_loaded()

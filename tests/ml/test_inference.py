@@ -282,6 +282,88 @@ def test_it_falls_back_to_a_full_search_when_the_face_moved_far(fer_val_path: Pa
     assert moved[1] + moved[3] / 2 == pytest.approx(180, abs=30)
 
 
+def test_a_deferring_tracker_answers_at_once_and_searches_afterwards(
+    fer_val_path: Path,
+) -> None:
+    """The live camera's mode: locate() never runs a full search. A face that steps in is
+    answered as "no face" while the search is put off; once the caller ran it, the face is
+    followed from the next frame."""
+    (face,) = _trackable_faces(fer_val_path, 1)
+    detector = FaceDetector()
+    tracker = FaceTracker(full_every=10, defer_full=True)
+    frame = _scene([(face, 40, 60, 100)])
+    assert tracker.locate(detector, frame, max_faces=5) == []
+    assert tracker.search_due and tracker.full_searches == 0
+    (found,) = tracker.search_deferred(detector)
+    assert not tracker.search_due and tracker.full_searches == 1
+    moved = _scene([(face, 44, 62, 100)])
+    (followed,) = tracker.locate(detector, moved, max_faces=5)
+    assert followed[0] + followed[2] / 2 == pytest.approx(found[0] + found[2] / 2 + 4, abs=8)
+    assert not tracker.search_due
+    # Nothing was put off: the search is a no-op.
+    assert tracker.search_deferred(detector) == [followed]
+    assert tracker.full_searches == 1
+
+
+def test_a_deferring_tracker_still_looks_for_newcomers_every_full_every_frames(
+    fer_val_path: Path,
+) -> None:
+    """The periodic search is put off too, but its frame is still answered with the face
+    followed; the newcomer it finds is followed from the next frame on."""
+    first, second = _trackable_faces(fer_val_path, 2)
+    detector = FaceDetector()
+    tracker = FaceTracker(full_every=4, defer_full=True)
+    tracker.locate(detector, _scene([(first, 20, 70, 100)]), max_faces=5)
+    tracker.search_deferred(detector)
+    both = _scene([(first, 20, 70, 100), (second, 190, 70, 100)])
+    due = []
+    for _ in range(4):
+        boxes = tracker.locate(detector, both, max_faces=5)
+        assert any(b[0] < 150 for b in boxes), "the first face is answered on every frame"
+        due.append(tracker.search_due)
+        tracker.search_deferred(detector)
+    assert due == [False, False, False, True]  # The first frame was the first search.
+    assert len(tracker.locate(detector, both, max_faces=5)) == 2
+
+
+def test_a_deferred_search_may_run_beside_later_frames(fer_val_path: Path) -> None:
+    """What the camera consumer does: take the put-off frame, search it on another thread
+    while later frames are located, then adopt what it found."""
+    (face,) = _trackable_faces(fer_val_path, 1)
+    detector = FaceDetector()
+    tracker = FaceTracker(full_every=10, defer_full=True)
+    frame = _scene([(face, 40, 60, 100)])
+    assert tracker.locate(detector, frame, max_faces=5) == []
+    gray, max_faces = tracker.take_search()
+    assert tracker.take_search() is None  # Handed over once.
+    found = tracker.search(detector, gray, max_faces=max_faces)
+    assert len(found) == 1 and tracker.boxes == [] and tracker.full_searches == 0
+    # A later frame, located while the search ran, put off another search...
+    assert tracker.locate(detector, frame, max_faces=5) == []
+    assert tracker.search_due
+    # ...which the search just done makes needless.
+    assert tracker.adopt(found, max_faces=max_faces) == found
+    assert not tracker.search_due and tracker.full_searches == 1
+    assert len(tracker.locate(detector, frame, max_faces=5)) == 1
+
+
+def test_a_deferring_tracker_keeps_the_followed_face_when_the_search_misses_it(
+    fer_val_path: Path,
+) -> None:
+    """The full search and the search around the face disagree now and then: what was
+    followed is kept rather than lost."""
+    (face,) = _trackable_faces(fer_val_path, 1)
+    detector = FaceDetector()
+    tracker = FaceTracker(full_every=1, defer_full=True)  # Every frame is searched.
+    frame = _scene([(face, 40, 60, 100)])
+    tracker.locate(detector, frame, max_faces=5)
+    tracker.search_deferred(detector)
+    (box,) = tracker.locate(detector, frame, max_faces=5)
+    assert tracker.search_due
+    tracker._deferred = (_scene([]), 5)  # The search of this frame finds nothing.
+    assert tracker.search_deferred(detector) == [box]
+
+
 def test_it_reads_the_same_emotion_with_and_without_a_tracker(fer_val_path: Path) -> None:
     """Tracking only changes where faces are looked for, not what the model reads in them."""
     compared = 0

@@ -104,7 +104,7 @@ def test_it_runs_on_embedded_defaults_with_nothing_set():
     assert values["DB_NAME"] == str(BASE_DIR / "db.sqlite3")
     assert values["CHANNEL_BACKEND"] == "channels.layers.InMemoryChannelLayer"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is True
-    assert values["MODEL_FILE"] == str(BASE_DIR / "ml" / "weights" / "emotion_cnn.pt")
+    assert values["MODEL_FILE"] == str(BASE_DIR / "ml" / "weights" / "emotion_cnn_int8.pt")
 
 
 def test_it_uses_postgresql_and_redis_when_configured():
@@ -182,6 +182,7 @@ def test_it_reads_the_live_camera_settings():
         "LIVE_FULL_DETECTION_EVERY": 10,
         "LIVE_IDLE_DETECTION_EVERY": 3,
         "LIVE_MIN_FACE_PERCENT": 20,
+        "LIVE_MAX_FRAME_WAIT_MS": 60,
     }
     configured = _settings_with(
         LIVE_MODEL_PRELOAD="0",
@@ -189,6 +190,7 @@ def test_it_reads_the_live_camera_settings():
         LIVE_FULL_DETECTION_EVERY="1",
         LIVE_IDLE_DETECTION_EVERY="5",
         LIVE_MIN_FACE_PERCENT="30",
+        LIVE_MAX_FRAME_WAIT_MS="0",
     )
     assert configured["LIVE"] == {
         "LIVE_MODEL_PRELOAD": False,
@@ -196,6 +198,7 @@ def test_it_reads_the_live_camera_settings():
         "LIVE_FULL_DETECTION_EVERY": 1,
         "LIVE_IDLE_DETECTION_EVERY": 5,
         "LIVE_MIN_FACE_PERCENT": 30,
+        "LIVE_MAX_FRAME_WAIT_MS": 0,
     }
 
 
