@@ -29,7 +29,13 @@ from django.test import Client
 from emotions import clips
 from emotions.models import Clip, ClipStatus, EmotionReading
 from museum_site.privacy import services as privacy_services
-from tests.emotions.live_support import face_frames, open_camera, receive_json, session_headers
+from tests.emotions.live_support import (
+    face_frames,
+    open_camera,
+    receive_json,
+    session_headers,
+    stream_until_faces,
+)
 from tests.faces import faces_of, frame_with_faces, jpeg_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -181,7 +187,10 @@ def test_no_code_path_keeps_raw_images(
 
     async def camera_round_trip() -> None:
         socket = await open_camera(exhibit.slug, headers)
-        for frame in frames:
+        # The face shows once the whole-frame search after the first answer has found it.
+        answers = await stream_until_faces(socket, frames[0])
+        assert answers[-1]["faces"], answers
+        for frame in frames[1:]:
             await socket.send_to(bytes_data=frame)
             assert (await receive_json(socket, timeout=60))["type"] == "result"
         await socket.disconnect()
