@@ -30,6 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.support import (  # noqa: E402
+    FER_VAL,
     Child,
     child_start,
     children_stop,
@@ -40,7 +41,6 @@ from benchmarks.support import (  # noqa: E402
     visitor_create,
 )
 
-DEFAULT_FACES = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/museum_bench_clips"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 
@@ -53,7 +53,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fps", type=int, default=30, help="frame rate of the clip")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    parser.add_argument("--faces", type=Path, default=FER_VAL)
     parser.add_argument("--timeout", type=float, default=900, help="seconds per worker count")
     parser.add_argument("--json", type=Path, help="write the results to this file")
     return parser

@@ -28,17 +28,16 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchmarks.support import FER_VAL  # noqa: E402
 from emotions.clips import video_analyse  # noqa: E402
 from ml.inference import get_classifier  # noqa: E402
 from tests.faces import faces_of, frame_with_faces  # noqa: E402
-
-DEFAULT_FACES = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
 
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--faces", type=Path, default=DEFAULT_FACES, help="val.npz (default: %(default)s)"
+        "--faces", type=Path, default=FER_VAL, help="val.npz (default: %(default)s)"
     )
     parser.add_argument(
         "--seconds", type=int, default=60, help="clip length (default: %(default)s)"

@@ -25,16 +25,12 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.support import FER_VAL, percentile  # noqa: E402
 from ml import EMOTIONS  # noqa: E402
 from ml.data import load_npz  # noqa: E402
 from ml.inference import DEFAULT_MODEL_FILE, EmotionClassifier, analyse_jpeg  # noqa: E402
 
 DEFAULT_INT8_FILE = DEFAULT_MODEL_FILE.with_name("emotion_cnn_int8.pt")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -79,7 +75,7 @@ def main() -> None:
         default="fp32,bf16,int8",
         help="rows to measure, comma-separated (default: fp32,bf16,int8)",
     )
-    parser.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/fer2013/val.npz"))
+    parser.add_argument("--data", default=str(FER_VAL))
     parser.add_argument("--frames", type=int, default=200, help="frames per size (default: 200)")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch intra-op threads (default: 1)"

@@ -58,6 +58,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.support import (  # noqa: E402
+    FER_VAL,
     Child,
     child_start,
     children_stop,
@@ -68,7 +69,6 @@ from benchmarks.support import (  # noqa: E402
     visitor_create,
 )
 
-DEFAULT_FACES = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/museum_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 FRAME_SIZE = (320, 240)  # what camera.js sends
@@ -91,7 +91,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    parser.add_argument("--faces", type=Path, default=FER_VAL)
     parser.add_argument(
         "--server-env",
         action="append",

@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: child processes, a fresh database, percentiles."""
+"""What the benchmark scripts share: where the faces are, child processes, a fresh database,
+percentiles."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Real faces for every benchmark: FER-2013's validation split in shared/data beside the checkout.
+FER_VAL = REPO_ROOT.parent / "shared" / "data" / "fer2013" / "val.npz"
 
 
 @dataclass
