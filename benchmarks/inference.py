@@ -1,13 +1,15 @@
 """Inference speed of the shipped model on this machine, one thread unless told otherwise.
 
     .venv/bin/python benchmarks/inference.py [--weights FILE] [--frames 200] [--threads 1]
-        [--int8-weights FILE] [--precisions fp32,bf16,int8] [--accuracy]
+        [--int8-weights FILE] [--precisions fp32,bf16,int8] [--accuracy] [--eager]
 
 Prints, for float32, bfloat16 autocast (both from --weights) and the int8 file of
 ``ml.quantize`` (--int8-weights, default ml/weights/emotion_cnn_int8.pt when present):
 per-face classification time; per-frame time (JPEG decode + detect + classify) at 640x480
 and 320x240 with p50/p95; batched classification throughput in faces/s; and, with
 --accuracy, the val.npz accuracy of each (no TTA) and its top-1 agreement with fp32.
+The network runs as the loader runs it, a frozen TorchScript graph; --eager measures it
+without (ML_TORCHSCRIPT=0).
 """
 
 from __future__ import annotations
@@ -83,12 +85,20 @@ def main() -> None:
     parser.add_argument(
         "--accuracy", action="store_true", help="also compare the rows' accuracy on --data"
     )
+    parser.add_argument(
+        "--eager",
+        action="store_true",
+        help="run the network eagerly, not as TorchScript (what ML_TORCHSCRIPT=0 does)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     faces = load_npz(args.data)
     happy = faces.images[faces.labels == EMOTIONS.index("happy")]
-    print(f"torch {torch.__version__}, {args.threads} thread(s), weights {args.weights}")
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s), weights {args.weights}, "
+        f"{'eager' if args.eager else 'TorchScript (where it traces)'}"
+    )
     wanted = {name.strip() for name in args.precisions.split(",")}
     rows = [("fp32", args.weights, False), ("bf16", args.weights, True)]
     if args.int8_weights:
@@ -99,7 +109,7 @@ def main() -> None:
     for name, weights, bf16 in rows:
         if name not in wanted:
             continue
-        clf = EmotionClassifier(weights, bf16=bf16)
+        clf = EmotionClassifier(weights, bf16=bf16, script=not args.eager)
         if name != ("bf16" if clf.bf16 else clf.precision):
             print(f"[{name}] skipped: {weights} is {clf.precision}")
             continue

@@ -269,6 +269,18 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
             "Please agree to the camera notice on the consent page first.",
         )
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels runs Django's close_old_connections() before every message, on the one
+        # thread that all database_sync_to_async calls of the process share: each camera
+        # frame then queued behind every camera's reading writes (at 20 cameras, p95 62 ms
+        # from the page's send to this consumer; docs/scaling.md, round 3). Frames and control
+        # messages never touch the database here, and each database call of this consumer
+        # goes through database_sync_to_async, which closes stale connections itself.
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.visitor is None or self.closing:
             return  # Refused or closing: nothing more is analysed.

@@ -216,6 +216,7 @@ def live_model_warm_up() -> None:
     classifier = live_classifier()
     classifier.classify(np.zeros((1, 48, 48), dtype=np.uint8))
     classifier.detector.detect(np.zeros((240, 320), dtype=np.uint8))
+    classifier.detector.redetect(np.zeros((240, 320), dtype=np.uint8), [(100, 60, 120, 120)])
 
 
 def live_visitor_consents(*, visitor: VisitorProfile) -> bool:

@@ -2,7 +2,8 @@
 
 One :class:`EmotionClassifier` per process and model file, created lazily under a lock by
 :func:`get_classifier`. Face detection uses OpenCV's bundled Haar cascade (shipped inside the
-opencv wheel, so nothing is ever downloaded); each detector lives in a thread-local because
+opencv wheel) and, to follow faces between video frames, OpenCV's LBP cascade shipped in
+``ml/detectors/``, so nothing is ever downloaded; each cascade lives in a thread-local because
 ``cv2.CascadeClassifier`` is not safe to share between threads.
 
     from ml.inference import analyse_jpeg
@@ -12,15 +13,18 @@ opencv wheel, so nothing is ever downloaded); each detector lives in a thread-lo
 Environment: ``MODEL_FILE`` (default: the committed ``ml/weights/emotion_cnn.pt``),
 ``ML_TORCH_THREADS`` (intra-op threads, default 1: the server gets its parallelism from
 concurrent requests, not from splitting one small face across cores), ``ML_OPENCV_THREADS``
-(OpenCV's own threads, default 1 for the same reason) and ``ML_BF16=1`` (bfloat16 inference
-on CPUs with native bfloat16).
+(OpenCV's own threads, default 1 for the same reason), ``ML_BF16=1`` (bfloat16 inference
+on CPUs with native bfloat16) and ``ML_TORCHSCRIPT=0`` (run the network eagerly instead of
+as a frozen TorchScript graph).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +56,9 @@ __all__ = [
 ]
 
 DEFAULT_MODEL_FILE = Path(__file__).resolve().parent / "weights" / "emotion_cnn.pt"
+
+# OpenCV's LBP frontal-face cascade (not in the opencv-python wheels; see its README).
+TRACK_CASCADE_FILE = Path(__file__).resolve().parent / "detectors" / "lbpcascade_frontalface.xml"
 
 # FER-2013 crops are ~4 % larger than the box OpenCV's frontal-face cascade draws around the
 # same face (measured on val.npz faces pasted into frames), so crops grow by that much.
@@ -137,11 +144,17 @@ def crop_face(
 
 
 class FaceDetector:
-    """All frontal faces in a grayscale image, largest first, with OpenCV's Haar cascade.
+    """All frontal faces in a grayscale image, largest first, with OpenCV's cascades.
 
-    Detection runs on a copy scaled down to ``detect_width`` pixels (boxes are mapped back, and
-    faces are cropped from the full-resolution image): the cascade's cost grows with the pixel
-    count, while a visitor's face in front of an exhibit camera is large enough at 320 px.
+    Whole-image searches (:meth:`detect`) use the Haar cascade bundled with OpenCV. Detection
+    runs on a copy scaled down to ``detect_width`` pixels (boxes are mapped back, and faces are
+    cropped from the full-resolution image): the cascade's cost grows with the pixel count,
+    while a visitor's face in front of an exhibit camera is large enough at 320 px.
+
+    Following a face between video frames (:meth:`redetect`) uses ``track_cascade_file``,
+    by default OpenCV's LBP cascade shipped in ``ml/detectors/``: in the small window around
+    the last face it costs a third of the Haar cascade and re-finds nearly as many faces
+    (docs/scaling.md, round 3).
     """
 
     def __init__(
@@ -152,25 +165,35 @@ class FaceDetector:
         min_neighbors: int = 4,
         min_size_fraction: float = 0.12,
         detect_width: int = 320,
+        track_cascade_file: str | Path | None = None,
+        track_scale_factor: float = 1.05,
+        track_min_neighbors: int = 2,
     ) -> None:
         self.cascade_file = str(
             cascade_file or Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
         )
-        if not Path(self.cascade_file).is_file():
-            raise FileNotFoundError(f"face detector model not found: {self.cascade_file}")
+        self.track_cascade_file = str(track_cascade_file or TRACK_CASCADE_FILE)
+        for path in (self.cascade_file, self.track_cascade_file):
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"face detector model not found: {path}")
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size_fraction = min_size_fraction
         self.detect_width = detect_width
+        self.track_scale_factor = track_scale_factor
+        self.track_min_neighbors = track_min_neighbors
         self._local = threading.local()
 
-    def _cascade(self) -> cv2.CascadeClassifier:
-        cascade = getattr(self._local, "cascade", None)
+    def _cascade(self, path: str | None = None) -> cv2.CascadeClassifier:
+        """This thread's copy of the cascade in ``path`` (default: the whole-image one)."""
+        path = path or self.cascade_file
+        cascades = self._local.__dict__.setdefault("cascades", {})
+        cascade = cascades.get(path)
         if cascade is None:
-            cascade = cv2.CascadeClassifier(self.cascade_file)
+            cascade = cv2.CascadeClassifier(path)
             if cascade.empty():
-                raise RuntimeError(f"cannot load face detector {self.cascade_file}")
-            self._local.cascade = cascade
+                raise RuntimeError(f"cannot load face detector {path}")
+            cascades[path] = cascade
         return cascade
 
     def detect(
@@ -186,8 +209,12 @@ class FaceDetector:
         )
         fraction = min_size_fraction or self.min_size_fraction
         side = max(20, int(min(small.shape[:2]) * fraction))
+        # No histogram equalisation first: the cascade normalises each window by its own
+        # contrast already, and equalising the whole frame stretches the noise of flat
+        # backgrounds into face-like texture: 2.4x slower, with more false faces and fewer
+        # real ones, in dim and washed-out frames too (docs/scaling.md, round 3).
         boxes = self._cascade().detectMultiScale(
-            cv2.equalizeHist(small),
+            small,
             scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
             minSize=(side, side),
@@ -201,9 +228,9 @@ class FaceDetector:
 
         A face moves little between two camera frames (0.2 s at 5 fps), so each previous box,
         grown by ``margin`` of its side on every side, is searched for faces of 0.75-1.33 times
-        its size. That is a few cascade scales over a small window instead of every scale over
-        the whole frame: ~7 ms instead of ~60 ms on a 320x240 frame (benchmarks/live_load.py),
-        and it still re-finds ~95 % of faces (tests/ml/test_inference.py).
+        its size, with the tracking cascade. That is a few scales over a small window instead
+        of every scale over the whole frame: ~2 ms instead of ~17 ms on a 320x240 frame
+        (docs/scaling.md), and it still re-finds most faces (tests/ml/test_inference.py).
         """
         found: list[tuple[int, int, int, int]] = []
         height, width = gray.shape[:2]
@@ -215,10 +242,10 @@ class FaceDetector:
             lo, hi = int(side * 0.75), int(side * 1.33) + 1
             if x1 - x0 < lo or y1 - y0 < lo or lo < 20:
                 continue  # The face left the frame, or is too small for the cascade.
-            boxes = self._cascade().detectMultiScale(
-                cv2.equalizeHist(gray[y0:y1, x0:x1]),
-                scaleFactor=self.scale_factor,
-                minNeighbors=self.min_neighbors,
+            boxes = self._cascade(self.track_cascade_file).detectMultiScale(
+                gray[y0:y1, x0:x1],  # Not equalised: see detect().
+                scaleFactor=self.track_scale_factor,
+                minNeighbors=self.track_min_neighbors,
                 minSize=(lo, lo),
                 maxSize=(hi, hi),
             )
@@ -365,7 +392,12 @@ class EmotionClassifier:
     """A loaded model plus its preprocessing; ``classify`` is safe to call from many threads."""
 
     def __init__(
-        self, model_file: str | Path, *, threads: int | None = None, bf16: bool = False
+        self,
+        model_file: str | Path,
+        *,
+        threads: int | None = None,
+        bf16: bool = False,
+        script: bool = True,
     ) -> None:
         self.model_file = Path(model_file)
         if not self.model_file.is_file():
@@ -388,6 +420,12 @@ class EmotionClassifier:
         # bfloat16 autocast is ~1.6x faster on CPUs with AVX512-BF16/AMX; off by default
         # because its accuracy is measured separately (benchmarks/inference.py).
         self.bf16 = bf16
+        # TorchScript runs the network's ~40 layer calls without the Python interpreter:
+        # 1-2 ms less per face on one core (int8: ~5 -> ~3.5 ms), and less time holding the
+        # interpreter lock that a server's event loop and other frames wait for.
+        self.scripted = script and not bf16
+        if self.scripted:
+            self.model = _scripted(self.model, self.precision)
         self.detector = FaceDetector()
 
     @torch.inference_mode()
@@ -423,6 +461,31 @@ class EmotionClassifier:
             return []
         probs = self.classify(np.stack([crop_face(gray, b) for b in boxes]))
         return [_result(box, p) for box, p in zip(boxes, probs, strict=True)]
+
+
+def _scripted(model: torch.nn.Module, precision: str) -> torch.nn.Module:
+    """``model`` traced and frozen with TorchScript, checked against the original on a batch
+    of three faces; the original where tracing fails or disagrees (it is only a speed-up)."""
+    example = torch.linspace(-1, 1, 3 * FACE_SIZE * FACE_SIZE).reshape(3, 1, FACE_SIZE, FACE_SIZE)
+    if precision == "fp32":
+        example = example.contiguous(memory_format=torch.channels_last)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            # Deprecated in favour of torch.compile/export, which need a compiler at run time
+            # or do not take the quantized operators; TorchScript still runs both here.
+            warnings.simplefilter("ignore", FutureWarning)
+            # The int8 graph's scales are constants: tracing them as such is what we want.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            scripted = torch.jit.freeze(torch.jit.trace(model, example[:1]).eval())
+            for _ in range(2):  # the profiling executor optimises after the first runs
+                agrees = torch.allclose(scripted(example), model(example), atol=1e-5)
+    except Exception as exc:  # noqa: BLE001 - any failure means: run the model as it is
+        logger.warning("TorchScript unavailable for this model (%s); running it eagerly", exc)
+        return model
+    if not agrees:
+        logger.warning("TorchScript changed this model's outputs; running it eagerly")
+        return model
+    return scripted
 
 
 def _result(box: tuple[int, int, int, int], probs: np.ndarray) -> FaceResult:
@@ -461,8 +524,9 @@ def get_classifier(model_file: str | Path | None = None) -> EmotionClassifier:
                     # Emulated bfloat16 is ~6x slower than fp32: never what ML_BF16 asks for.
                     logger.warning("ML_BF16 ignored: this CPU has no native bfloat16")
                     bf16 = False
+                script = os.environ.get("ML_TORCHSCRIPT", "1") not in {"0", "false", "no"}
                 classifier = _classifiers[path] = EmotionClassifier(
-                    path, threads=threads, bf16=bf16
+                    path, threads=threads, bf16=bf16, script=script
                 )
     return classifier
 
@@ -474,7 +538,14 @@ def classifier_loaded(model_file: str | Path | None = None) -> bool:
 
 def _model_path(model_file: str | Path | None) -> Path:
     """The key of :data:`_classifiers`: ``model_file``, else $MODEL_FILE, else the shipped one."""
-    return Path(model_file or os.environ.get("MODEL_FILE") or DEFAULT_MODEL_FILE).resolve()
+    return _resolved(str(model_file or os.environ.get("MODEL_FILE") or DEFAULT_MODEL_FILE))
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str) -> Path:
+    # The server looks its model up for every camera frame: resolving the path each time
+    # cost 1.6 % of a loaded server's CPU in system calls (docs/scaling.md, round 3).
+    return Path(path).resolve()
 
 
 def analyse_image(

@@ -358,6 +358,34 @@ async def test_it_keeps_the_latest_frame_and_drops_stale_ones(
     await socket.disconnect()
 
 
+async def test_frames_are_answered_while_the_database_thread_is_busy(
+    alice_headers, exhibit, instant_model
+) -> None:
+    """All database calls of a process share one thread (database_sync_to_async); under load
+    it is busy with every camera's reading writes. A frame or a ping must not queue behind
+    them: nothing on their way to the answer touches the database (Channels' own
+    close_old_connections() before each message did, docs/scaling.md round 3)."""
+    socket = await open_camera(exhibit.slug, alice_headers)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_database_thread() -> bool:
+        holding.set()
+        return release.wait(10)
+
+    held = asyncio.ensure_future(database_sync_to_async(hold_the_database_thread)())
+    try:
+        assert await asyncio.to_thread(holding.wait, 5)
+        await socket.send_to(bytes_data=b"\xff\xd8\xff 1")
+        result = await receive_json(socket, timeout=2)
+        assert (result["type"], result["frame"]) == ("result", 1)
+        await socket.send_json_to({"type": "ping"})
+        assert await receive_json(socket, timeout=1) == {"type": "pong"}
+    finally:
+        release.set()
+        assert await held
+    await socket.disconnect()
+
+
 async def test_it_skips_a_frame_that_waited_too_long_for_a_model_thread(
     alice_headers, exhibit, instant_model, settings
 ) -> None:
