@@ -1,12 +1,14 @@
 """What the benchmark scripts share: where the faces are, child processes, a fresh database,
-percentiles."""
+percentiles, writing results."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +125,11 @@ def visitor_create(username: str):
     )
     services.consent_give(profile=user.visitor_profile)
     return user
+
+
+def results_write(path: Path | None, results: Any) -> None:
+    """Write a benchmark's results as JSON to ``path`` (``--json``), if one was given."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1))
