@@ -17,7 +17,6 @@ give the same readings as the first), failures, and the workers' CPU use.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -37,6 +36,7 @@ from benchmarks.support import (  # noqa: E402
     database_recreate,
     exhibit_prepare,
     percentile,
+    results_write,
     site_setup,
     visitor_create,
 )
@@ -195,9 +195,7 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
                 flush=True,
             )
         shutil.rmtree(tmp_path / "clips", ignore_errors=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=1))
+    results_write(args.json, rows)
     return rows
 
 

@@ -66,6 +66,7 @@ from benchmarks.support import (  # noqa: E402
     database_recreate,
     exhibit_prepare,
     percentile,
+    results_write,
     site_setup,
     visitor_create,
 )
@@ -525,9 +526,7 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
                 args.keep_logs.mkdir(parents=True, exist_ok=True)
                 for log in Path(tmp).glob("*.log"):
                     shutil.copy(log, args.keep_logs / log.name)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=1))
+    results_write(args.json, rows)
     return rows
 
 
