@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -176,7 +177,30 @@ class JsonSocketMixin:
         await self.close(code=close_code)
 
 
-class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
+class DatabaseFreeMessagesMixin:
+    """Handle the listed message types without Channels' per-message database clean-up.
+
+    Channels runs Django's close_old_connections() before every message, on the one thread
+    that all database_sync_to_async calls of the process share: each camera frame then
+    queued behind every camera's reading writes (at 20 cameras, p95 62 ms from the page's
+    send to the consumer; docs/scaling.md, round 3). A consumer lists here the messages whose
+    handlers never touch the database; its database calls go through
+    database_sync_to_async, which closes stale connections itself. Connect and disconnect
+    keep the clean-up.
+    """
+
+    database_free_messages: frozenset[str] = frozenset({"websocket.receive"})
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] in self.database_free_messages:
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is not None:
+                await handler(message)
+                return
+        await super().dispatch(message)
+
+
+class CameraConsumer(DatabaseFreeMessagesMixin, JsonSocketMixin, AsyncWebsocketConsumer):
     """One visitor's camera at one exhibit. Limits are class attributes (tests override them)."""
 
     max_frame_bytes = 512 * 1024
@@ -268,18 +292,6 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
             "no_consent",
             "Please agree to the camera notice on the consent page first.",
         )
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels runs Django's close_old_connections() before every message, on the one
-        # thread that all database_sync_to_async calls of the process share: each camera
-        # frame then queued behind every camera's reading writes (at 20 cameras, p95 62 ms
-        # from the page's send to this consumer; docs/scaling.md, round 3). Frames and control
-        # messages never touch the database here, and each database call of this consumer
-        # goes through database_sync_to_async, which closes stale connections itself.
-        if message["type"] == "websocket.receive":
-            await self.websocket_receive(message)
-        else:
-            await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.visitor is None or self.closing:
@@ -602,8 +614,11 @@ class CameraConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
         return services.live_visitor_consents(visitor=self.visitor)
 
 
-class HallMoodConsumer(JsonSocketMixin, AsyncWebsocketConsumer):
+class HallMoodConsumer(DatabaseFreeMessagesMixin, JsonSocketMixin, AsyncWebsocketConsumer):
     """Staff socket that relays the anonymous hall-mood updates of every camera."""
+
+    # Pings and the once-a-second updates per exhibit are relayed without the database.
+    database_free_messages = frozenset({"websocket.receive", "mood.update"})
 
     async def connect(self) -> None:
         self.joined = False
