@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
+from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -39,6 +43,25 @@ def session_headers(user=None, *, origin: bytes | None = ORIGIN) -> list[tuple[b
 def camera_socket(slug: str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
     """A client of the full ASGI application (origin check, sessions, auth, routing)."""
     return WebsocketCommunicator(application, f"/ws/exhibits/{slug}/camera/", headers=headers)
+
+
+@contextlib.asynccontextmanager
+async def database_thread_held() -> AsyncIterator[None]:
+    """Keep the one thread that all database_sync_to_async calls share busy for the block, as
+    every camera's reading writes keep it under load (docs/scaling.md, round 3)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_database_thread() -> bool:
+        holding.set()
+        return release.wait(10)
+
+    held = asyncio.ensure_future(database_sync_to_async(hold_the_database_thread)())
+    try:
+        assert await asyncio.to_thread(holding.wait, 5)
+        yield
+    finally:
+        release.set()
+        assert await held
 
 
 def mood_socket(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:

@@ -21,6 +21,7 @@ from museum_site.core import services as core_services
 from museum_site.core.models import Visit, VisitExhibit
 from tests.emotions.live_support import (
     camera_socket,
+    database_thread_held,
     expect_refusal,
     face_frames,
     faceless_jpeg,
@@ -366,23 +367,12 @@ async def test_frames_are_answered_while_the_database_thread_is_busy(
     them: nothing on their way to the answer touches the database (Channels' own
     close_old_connections() before each message did, docs/scaling.md round 3)."""
     socket = await open_camera(exhibit.slug, alice_headers)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_database_thread() -> bool:
-        holding.set()
-        return release.wait(10)
-
-    held = asyncio.ensure_future(database_sync_to_async(hold_the_database_thread)())
-    try:
-        assert await asyncio.to_thread(holding.wait, 5)
+    async with database_thread_held():
         await socket.send_to(bytes_data=b"\xff\xd8\xff 1")
         result = await receive_json(socket, timeout=2)
         assert (result["type"], result["frame"]) == ("result", 1)
         await socket.send_json_to({"type": "ping"})
         assert await receive_json(socket, timeout=1) == {"type": "pong"}
-    finally:
-        release.set()
-        assert await held
     await socket.disconnect()
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -26,6 +24,7 @@ from emotions.services import (
 )
 from ml import EMOTIONS
 from tests.emotions.live_support import (
+    database_thread_held,
     expect_refusal,
     fake_face,
     mood_socket,
@@ -180,12 +179,9 @@ async def test_the_socket_refuses_a_foreign_origin(staff) -> None:
 
 @pytest.mark.django_db(transaction=True)
 async def test_staff_see_each_camera_update_without_identities(
-    staff, visitor, exhibit, monkeypatch, settings
+    staff, visitor, exhibit, monkeypatch
 ) -> None:
     # (The transactional database has no Curators group: it is flushed between tests.)
-    # Not a load-shedding test: on a busy machine the first frame may wait longer than the
-    # default 60 ms for the new model thread, and would be answered "skipped".
-    settings.LIVE_MAX_FRAME_WAIT_MS = 5000
     monkeypatch.setattr(
         services,
         "live_frame_analyse",
@@ -231,15 +227,7 @@ async def test_updates_and_pings_pass_while_the_database_thread_is_busy(staff) -
     watcher = mood_socket(await sync_to_async(session_headers)(staff))
     assert (await watcher.connect())[0]
     assert (await receive_json(watcher))["type"] == "ready"
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_database_thread() -> bool:
-        holding.set()
-        return release.wait(10)
-
-    held = asyncio.ensure_future(database_sync_to_async(hold_the_database_thread)())
-    try:
-        assert await asyncio.to_thread(holding.wait, 5)
+    async with database_thread_held():
         await get_channel_layer().group_send(
             HALL_MOOD_GROUP, {"type": "mood.update", "cameras": 3, "faces": 2}
         )
@@ -247,9 +235,6 @@ async def test_updates_and_pings_pass_while_the_database_thread_is_busy(staff) -
         assert (update["type"], update["cameras"], update["faces"]) == ("mood", 3, 2)
         await watcher.send_json_to({"type": "ping"})
         assert await receive_json(watcher, timeout=1) == {"type": "pong"}
-    finally:
-        release.set()
-        assert await held
     await watcher.disconnect()
 
 
