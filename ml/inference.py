@@ -503,6 +503,16 @@ _classifiers: dict[Path, EmotionClassifier] = {}
 _classifiers_lock = threading.Lock()
 
 
+def _env_flag(name: str, *, default: bool) -> bool:
+    """An on/off environment switch: 1/true/yes or 0/false/no, anything else the default."""
+    value = os.environ.get(name, "")
+    if value in {"1", "true", "yes"}:
+        return True
+    if value in {"0", "false", "no"}:
+        return False
+    return default
+
+
 def get_classifier(model_file: str | Path | None = None) -> EmotionClassifier:
     """The process-wide classifier for ``model_file`` (default: $MODEL_FILE or the shipped one)."""
     path = _model_path(model_file)
@@ -520,12 +530,12 @@ def get_classifier(model_file: str | Path | None = None) -> EmotionClassifier:
                 cv_threads = int(os.environ.get("ML_OPENCV_THREADS", "1"))
                 if cv_threads > 0:
                     cv2.setNumThreads(cv_threads)
-                bf16 = os.environ.get("ML_BF16", "") in {"1", "true", "yes"}
+                bf16 = _env_flag("ML_BF16", default=False)
                 if bf16 and not bf16_is_native():
                     # Emulated bfloat16 is ~6x slower than fp32: never what ML_BF16 asks for.
                     logger.warning("ML_BF16 ignored: this CPU has no native bfloat16")
                     bf16 = False
-                script = os.environ.get("ML_TORCHSCRIPT", "1") not in {"0", "false", "no"}
+                script = _env_flag("ML_TORCHSCRIPT", default=True)
                 classifier = _classifiers[path] = EmotionClassifier(
                     path, threads=threads, bf16=bf16, script=script
                 )
