@@ -20,7 +20,6 @@ from django.test import Client
 
 from ml import EMOTIONS
 from ml.inference import FaceResult, analyse_jpeg
-from museum_site.asgi import application
 from tests.faces import faces_of, frame_with_faces, jpeg_of
 
 ORIGIN = b"http://127.0.0.1"
@@ -40,9 +39,25 @@ def session_headers(user=None, *, origin: bytes | None = ORIGIN) -> list[tuple[b
     return headers
 
 
+def asgi_application():
+    """museum_site.asgi's application, imported on first use, not as tests are collected.
+
+    Importing it starts the model warm-up threads (LIVE_MODEL_PRELOAD), which load and
+    trace the model while pytest would still be parsing (assertion-rewriting) the test
+    modules it collects. CI once failed that way on CPython 3.11.7 ("SystemError: AST
+    constructor recursion depth mismatch" collecting an unrelated module; concurrent AST
+    work is what CPython gh-106905, fixed in 3.11.8, made safe).
+    """
+    from museum_site.asgi import application
+
+    return application
+
+
 def camera_socket(slug: str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
     """A client of the full ASGI application (origin check, sessions, auth, routing)."""
-    return WebsocketCommunicator(application, f"/ws/exhibits/{slug}/camera/", headers=headers)
+    return WebsocketCommunicator(
+        asgi_application(), f"/ws/exhibits/{slug}/camera/", headers=headers
+    )
 
 
 @contextlib.asynccontextmanager
@@ -65,7 +80,7 @@ async def database_thread_held() -> AsyncIterator[None]:
 
 
 def mood_socket(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, "/ws/mood/", headers=headers)
+    return WebsocketCommunicator(asgi_application(), "/ws/mood/", headers=headers)
 
 
 async def receive_json(socket: WebsocketCommunicator, timeout: float = 10) -> dict[str, Any]:

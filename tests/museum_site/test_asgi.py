@@ -3,17 +3,18 @@
 from channels.routing import ProtocolTypeRouter
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 
-from museum_site.asgi import application
+from tests.emotions.live_support import asgi_application
 
 
 def test_it_routes_http_and_websockets():
+    application = asgi_application()
     assert isinstance(application, ProtocolTypeRouter)
     assert set(application.application_mapping) == {"http", "websocket"}
 
 
 async def test_it_serves_django_over_http_with_security_headers():
     communicator = HttpCommunicator(
-        application, "GET", "/no-such-page/", headers=[(b"host", b"testserver")]
+        asgi_application(), "GET", "/no-such-page/", headers=[(b"host", b"testserver")]
     )
     response = await communicator.get_response()
     headers = dict(response["headers"])
@@ -24,7 +25,7 @@ async def test_it_serves_django_over_http_with_security_headers():
 
 async def test_it_refuses_websockets_from_foreign_origins():
     communicator = WebsocketCommunicator(
-        application, "/ws/anything/", headers=[(b"origin", b"https://evil.example")]
+        asgi_application(), "/ws/anything/", headers=[(b"origin", b"https://evil.example")]
     )
     connected, _ = await communicator.connect()
     assert not connected
