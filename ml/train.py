@@ -5,6 +5,7 @@
     python -m ml.train ... --test-only --resume runs/emotionnet/checkpoint.pth
     python -m ml.train ... --init-weights ml/weights/emotion_cnn.pt \
         --teacher ml/weights/emotion_cnn.pt        # a second cycle distilled from the first
+    python -m ml.train ... --teacher runs/seed1/best.pt runs/seed2/best.pt   # from an ensemble
 
 A stratified ``--holdout`` share of the training file is kept out for early stopping, so the
 report split (``val.npz``) is never looked at while training. Every epoch writes
@@ -42,7 +43,15 @@ from ml.models import build_model, count_parameters
 from ml.presets import FaceEvalPreset, FaceTrainPreset
 from ml.utils import amp_useful, load_weights, pick_device, save_atomic
 
-__all__ = ["export_model", "get_args_parser", "load_data", "main", "train_one_epoch"]
+__all__ = [
+    "distillation_loss",
+    "ensemble_logits",
+    "export_model",
+    "get_args_parser",
+    "load_data",
+    "main",
+    "train_one_epoch",
+]
 
 
 def seed_everything(seed: int) -> None:
@@ -97,6 +106,17 @@ def distillation_loss(
     return (1.0 - alpha) * hard + alpha * temperature**2 * soft
 
 
+def ensemble_logits(logits: list[torch.Tensor], temperature: float) -> torch.Tensor:
+    """Several teachers as one: logits whose softmax at ``temperature`` is the mean of the
+    teachers' softmaxes at that temperature (T * log of the mean probability), so
+    :func:`distillation_loss` distils from the ensemble's averaged soft targets. A single
+    teacher's logits are returned unchanged."""
+    if len(logits) == 1:
+        return logits[0]
+    log_probs = torch.stack([nn.functional.log_softmax(t / temperature, dim=1) for t in logits])
+    return temperature * (torch.logsumexp(log_probs, dim=0) - math.log(len(logits)))
+
+
 def train_one_epoch(
     model: nn.Module,
     criterion: nn.Module,
@@ -107,7 +127,7 @@ def train_one_epoch(
     epoch: int,
     args: argparse.Namespace,
     ema: AveragedModel | None = None,
-    teacher: nn.Module | None = None,
+    teachers: list[nn.Module] | None = None,
 ) -> dict[str, float]:
     model.train()
     amp_dtype = torch.bfloat16 if device.type == "cpu" else torch.float16
@@ -127,11 +147,14 @@ def train_one_epoch(
         images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         targets = targets.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
-            if teacher is not None:
+            if teachers:
                 with torch.inference_mode():
-                    teacher_logits = teacher(images).float()
+                    teacher_logits = ensemble_logits(
+                        [teacher(images).float() for teacher in teachers],
+                        args.distill_temperature,
+                    )
             logits = model(images)
-            if teacher is not None:
+            if teachers:
                 loss = distillation_loss(
                     logits.float(),
                     teacher_logits.clone(),  # out of inference mode, so autograd accepts it
@@ -179,7 +202,9 @@ def export_model(
         "preset": preset.params(),
         "metrics": metrics,
         "train_args": {
-            k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))
+            k: ", ".join(v) if k == "teacher" else v
+            for k, v in vars(args).items()
+            if isinstance(v, (int, float, str, bool)) or k == "teacher"
         },
     }
 
@@ -229,8 +254,11 @@ def get_args_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--teacher",
-        default="",
-        help="exported model file to distil from (knowledge distillation, Hinton et al.)",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="exported model file(s) to distil from (knowledge distillation, Hinton et al.); "
+        "several are one teacher, their softened probabilities averaged",
     )
     p.add_argument(
         "--distill-alpha",
@@ -305,14 +333,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         model.load_state_dict(initial.state_dict())
         print(f"initial weights: {args.init_weights}", flush=True)
     model.to(device).to(memory_format=torch.channels_last)
-    teacher = None
-    if args.teacher:
-        teacher, _, teacher_meta = load_weights(args.teacher, map_location=device)
+    teachers = []
+    for teacher_file in args.teacher:
+        teacher, _, teacher_meta = load_weights(teacher_file, map_location=device)
         if teacher_meta["precision"] != "fp32":
-            raise ValueError(f"--teacher {args.teacher}: an int8 file; give float32")
-        teacher.to(device).to(memory_format=torch.channels_last).requires_grad_(False)
+            raise ValueError(f"--teacher {teacher_file}: an int8 file; give float32")
+        teachers.append(
+            teacher.to(device).to(memory_format=torch.channels_last).requires_grad_(False)
+        )
+    if teachers:
         print(
-            f"distilling from {args.teacher} (alpha {args.distill_alpha}, "
+            f"distilling from {', '.join(args.teacher)} (alpha {args.distill_alpha}, "
             f"T {args.distill_temperature})",
             flush=True,
         )
@@ -369,7 +400,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
     for epoch in range(start_epoch, args.epochs):
         stats = train_one_epoch(
-            model, criterion, optimizer, scheduler, loader, device, epoch, args, ema, teacher
+            model, criterion, optimizer, scheduler, loader, device, epoch, args, ema, teachers
         )
         candidates = {"model": model} | ({"ema": ema.module} if ema is not None else {})
         scores = {}

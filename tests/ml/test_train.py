@@ -11,7 +11,7 @@ from torch import nn
 
 from ml import train
 from ml.inference import DEFAULT_MODEL_FILE
-from ml.train import distillation_loss, get_args_parser, main
+from ml.train import distillation_loss, ensemble_logits, get_args_parser, main
 from ml.utils import amp_useful, bf16_is_native, load_weights
 
 from .tiny import tiny_train_argv
@@ -91,6 +91,18 @@ def test_distillation_loss_mixes_hard_labels_and_the_teacher() -> None:
     assert distillation_loss(student, teacher, targets, criterion, 1.0, 4.0).item() > 0.01
 
 
+def test_ensemble_logits_average_the_teachers_softened_probabilities() -> None:
+    """Several teachers distil as one whose soft targets, at the distillation temperature,
+    are the mean of theirs; one teacher is passed through untouched."""
+    torch.manual_seed(0)
+    logits = [torch.randn(5, 7) * 3 for _ in range(3)]
+    for temperature in (1.0, 4.0):
+        mixed = ensemble_logits(logits, temperature)
+        expected = torch.stack([(t / temperature).softmax(1) for t in logits]).mean(0)
+        assert torch.allclose((mixed / temperature).softmax(1), expected, atol=1e-6)
+    assert ensemble_logits(logits[:1], 4.0) is logits[0]
+
+
 def test_it_starts_from_the_init_weights(tiny_npz: Path, tmp_path: Path, monkeypatch) -> None:
     """--init-weights replaces the random start; checked before any training step."""
     built: list[nn.Module] = []
@@ -141,6 +153,40 @@ def test_it_trains_from_init_weights_distilled_from_a_teacher(
     assert model(torch.zeros(2, 1, 48, 48)).shape == (2, 7)
     assert meta["train_args"]["teacher"] == SHIPPED
     assert meta["train_args"]["distill_alpha"] == 0.7
+
+
+def test_it_distils_from_several_teachers_as_one(
+    tiny_npz: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """--teacher A B: every step asks both for their logits and distils from their average;
+    the teachers need not share the student's shape (here the shipped width-32 model and a
+    width-8 one)."""
+    small_teacher = tmp_path / "small" / "best.pt"
+    main(_args(tiny_npz, small_teacher.parent, "--epochs", "1", "--max-steps", "1"))
+    seen: list[int] = []
+    real_ensemble = train.ensemble_logits
+
+    def counting_ensemble(logits, temperature):
+        seen.append(len(logits))
+        return real_ensemble(logits, temperature)
+
+    monkeypatch.setattr(train, "ensemble_logits", counting_ensemble)
+    out = tmp_path / "run"
+    main(
+        _args(
+            tiny_npz, out, "--epochs", "1", "--max-steps", "2", "--ema-decay", "0",
+            "--teacher", SHIPPED, str(small_teacher),
+        )
+    )  # fmt: skip
+    assert seen == [2, 2]
+    _, _, meta = load_weights(out / "best.pt")
+    assert meta["train_args"]["teacher"] == f"{SHIPPED}, {small_teacher}"
+
+
+def test_it_refuses_an_int8_teacher(tiny_npz: Path, tmp_path: Path) -> None:
+    int8 = str(DEFAULT_MODEL_FILE.with_name("emotion_cnn_int8.pt"))
+    with pytest.raises(ValueError, match="int8 file; give float32"):
+        main(_args(tiny_npz, tmp_path / "run", "--epochs", "1", "--teacher", SHIPPED, int8))
 
 
 # --- Mixed precision only where it pays -------------------------------------------------------
