@@ -2,10 +2,17 @@
 
     python -m ml.evaluate --weights ml/weights/emotion_cnn.pt --data ../shared/data/fer2013/val.npz
     python -m ml.evaluate --weights FILE --data fer2013.csv --usage PrivateTest --json
+    python -m ml.evaluate --weights A.pt B.pt --data ../shared/data/fer2013/train.npz \
+        --holdout 0.1 --seed 0       # an ensemble, on ml.train's early-stopping hold-out
 
 Prints accuracy, macro-F1, per-class precision/recall and the confusion matrix; with ``--json``
 the last line printed is one JSON object (``accuracy``, ``macro_f1``, ``n``, ``confusion``,
 ``per_class``, ...). Writes the confusion matrix as a PNG (``--plot``).
+
+Several ``--weights`` are evaluated as one ensemble (their probabilities averaged): the check
+before distilling them into one student (``ml.train --teacher A.pt B.pt``). ``--holdout``
+and ``--seed`` select the share of ``--data`` that ``ml.train`` keeps out for early stopping
+with the same values, so such choices are made without looking at the report split.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import torch
 from torch import nn
 
 from ml import EMOTIONS
-from ml.data import DatasetError, FaceArrays, load_faces
+from ml.data import DatasetError, FaceArrays, load_faces, stratified_split
 from ml.presets import FaceEvalPreset
 from ml.utils import classification_report, confusion_matrix, load_weights, pick_device
 
@@ -149,10 +156,26 @@ def format_report(report: dict[str, Any]) -> str:
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Evaluate a facial-expression model.")
-    parser.add_argument("--weights", required=True, help="model file (exported or a checkpoint)")
+    parser.add_argument(
+        "--weights",
+        required=True,
+        nargs="+",
+        metavar="FILE",
+        help="model file(s) (exported or a checkpoint); several are averaged as one ensemble",
+    )
     parser.add_argument("--data", required=True, help=".npz, fer2013-style .csv, or image folder")
     parser.add_argument(
         "--usage", default=None, help="csv only: keep rows with this Usage (e.g. PrivateTest)"
+    )
+    parser.add_argument(
+        "--holdout",
+        type=float,
+        default=0.0,
+        help="evaluate only the stratified share of --data that ml.train keeps out for early "
+        "stopping with this --holdout and --seed (default: 0, all of --data)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the --holdout split (default: 0)"
     )
     parser.add_argument(
         "--no-tta",
@@ -177,32 +200,50 @@ def main(argv: list[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
     try:
         faces = load_faces(args.data, usage=args.usage)
-        model, preset, meta = load_weights(args.weights)
+        if args.holdout:
+            faces = faces.subset(stratified_split(faces.labels, args.holdout, seed=args.seed)[1])
+        loaded = [load_weights(path) for path in args.weights]
     except (DatasetError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     device = pick_device(args.device)
-    if meta["precision"] == "int8" and device.type != "cpu":
+    precisions = sorted({meta["precision"] for _, _, meta in loaded})
+    if "int8" in precisions and device.type != "cpu":
         print(f"int8 model: evaluating on the CPU, not {device}", file=sys.stderr)
         device = torch.device("cpu")
-    model.to(device).to(memory_format=torch.channels_last)
     started = time.perf_counter()
-    report = evaluate(
-        model, preset, faces, flip_tta=args.flip_tta, batch_size=args.batch_size, device=device
+    probabilities = np.mean(
+        [
+            predict_probabilities(
+                model.to(device).to(memory_format=torch.channels_last),
+                preset,
+                faces.images,
+                batch_size=args.batch_size,
+                flip_tta=args.flip_tta,
+                device=device,
+            )
+            for model, preset, _ in loaded
+        ],
+        axis=0,
+    )
+    report = classification_report(
+        confusion_matrix(faces.labels, probabilities.argmax(axis=1), len(EMOTIONS))
     )
     report.update(
-        weights=str(args.weights),
+        weights=", ".join(args.weights),
         data=str(args.data),
+        holdout=args.holdout,
         flip_tta=args.flip_tta,
         seconds=round(time.perf_counter() - started, 2),
-        precision=meta["precision"],
+        precision=", ".join(precisions),
     )
     print(format_report(report))
     if args.plot:
         plot_confusion(
             np.array(report["confusion"]),
             args.plot,
-            title=f"{Path(args.data).name}: accuracy {report['accuracy']:.3f}",
+            title=f"{Path(args.data).name}{' hold-out' if args.holdout else ''}: "
+            f"accuracy {report['accuracy']:.3f}",
         )
         print(f"confusion matrix written to {args.plot}")
     if args.json:

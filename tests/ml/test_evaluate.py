@@ -9,8 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from ml.data import load_faces
 from ml.evaluate import main as evaluate_main
-from ml.utils import classification_report, confusion_matrix
+from ml.evaluate import predict_probabilities
+from ml.utils import classification_report, confusion_matrix, load_weights
+
+from .tiny import tiny_train_argv
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,6 +116,56 @@ def test_it_evaluates_a_csv_usage_and_an_image_folder(
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["flip_tta"] is False
 
 
+def test_several_weights_are_evaluated_as_one_ensemble(
+    tiny_model: Path, tiny_npz: Path, tmp_path: Path, capsys
+) -> None:
+    """Their probabilities averaged: the report is the average's, not either model's."""
+    from ml.train import get_args_parser as train_args
+    from ml.train import main as train_main
+
+    other = tmp_path / "other"
+    train_main(
+        train_args().parse_args(tiny_train_argv(tiny_npz, other, "--epochs", "1", "--seed", "1"))
+    )
+    faces = load_faces(tiny_npz)
+    each = [
+        predict_probabilities(model, preset, faces.images)
+        for model, preset, _ in (load_weights(tiny_model), load_weights(other / "best.pt"))
+    ]
+    expected = confusion_matrix(faces.labels, np.mean(each, axis=0).argmax(1), 7)
+    singles = [confusion_matrix(faces.labels, p.argmax(1), 7).tolist() for p in each]
+    assert expected.tolist() not in singles, "the two tiny models should disagree here"
+    argv = ["--weights", str(tiny_model), str(other / "best.pt"), "--data", str(tiny_npz)]
+    assert evaluate_main([*argv, "--json", "--plot", ""]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["confusion"] == expected.tolist()
+    assert result["weights"] == f"{tiny_model}, {other / 'best.pt'}"
+
+
+def test_it_evaluates_the_hold_out_that_training_kept_out(
+    tiny_model: Path, tiny_npz: Path, tmp_path: Path, capsys
+) -> None:
+    """--holdout/--seed pick exactly the faces ml.train held out with the same values."""
+    from ml.train import get_args_parser as train_args
+    from ml.train import load_data
+
+    for seed in (0, 3):
+        _, held_out = load_data(
+            train_args().parse_args(
+                tiny_train_argv(tiny_npz, tmp_path, "--holdout", "0.2", "--seed", str(seed))
+            )
+        )
+        model, preset, _ = load_weights(tiny_model)
+        expected = confusion_matrix(
+            held_out.labels, predict_probabilities(model, preset, held_out.images).argmax(1), 7
+        )
+        argv = ["--weights", str(tiny_model), "--data", str(tiny_npz), "--plot", ""]
+        assert evaluate_main([*argv, "--holdout", "0.2", "--seed", str(seed), "--json"]) == 0
+        result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert result["n"] == len(held_out) == 14
+        assert result["confusion"] == expected.tolist()
+
+
 def test_it_reports_bad_inputs_clearly(tiny_model: Path, tmp_path: Path, capsys) -> None:
     assert evaluate_main(["--weights", str(tiny_model), "--data", str(tmp_path / "nope.npz")]) == 2
     assert "nope.npz" in capsys.readouterr().err
@@ -123,3 +177,6 @@ def test_it_reports_bad_inputs_clearly(tiny_model: Path, tmp_path: Path, capsys)
         evaluate_main(["--weights", str(not_a_model), "--data", str(tmp_path / "faces.npz")]) == 2
     )
     assert "not a model file" in capsys.readouterr().err
+    good = ["--weights", str(tiny_model), "--data", str(tmp_path / "faces.npz")]
+    assert evaluate_main([*good, "--holdout", "1.5"]) == 2
+    assert "holdout_fraction must be in [0, 1)" in capsys.readouterr().err
