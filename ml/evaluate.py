@@ -3,7 +3,7 @@
     python -m ml.evaluate --weights ml/weights/emotion_cnn.pt --data ../shared/data/fer2013/val.npz
     python -m ml.evaluate --weights FILE --data fer2013.csv --usage PrivateTest --json
     python -m ml.evaluate --weights A.pt B.pt --data ../shared/data/fer2013/train.npz \
-        --holdout 0.1 --seed 0       # an ensemble, on ml.train's early-stopping hold-out
+        --holdout 0.1 --holdout-seed 0     # an ensemble, on ml.train's early-stopping hold-out
 
 Prints accuracy, macro-F1, per-class precision/recall and the confusion matrix; with ``--json``
 the last line printed is one JSON object (``accuracy``, ``macro_f1``, ``n``, ``confusion``,
@@ -11,8 +11,8 @@ the last line printed is one JSON object (``accuracy``, ``macro_f1``, ``n``, ``c
 
 Several ``--weights`` are evaluated as one ensemble (their probabilities averaged): the check
 before distilling them into one student (``ml.train --teacher A.pt B.pt``). ``--holdout``
-and ``--seed`` select the share of ``--data`` that ``ml.train`` keeps out for early stopping
-with the same values, so such choices are made without looking at the report split.
+and ``--holdout-seed`` select the share of ``--data`` that ``ml.train`` keeps out for early
+stopping with the same values, so such choices are made without looking at the report split.
 """
 
 from __future__ import annotations
@@ -172,10 +172,10 @@ def get_args_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="evaluate only the stratified share of --data that ml.train keeps out for early "
-        "stopping with this --holdout and --seed (default: 0, all of --data)",
+        "stopping with this --holdout and --holdout-seed (default: 0, all of --data)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the --holdout split (default: 0)"
+        "--holdout-seed", type=int, default=0, help="ml.train's --holdout-seed (default: 0)"
     )
     parser.add_argument(
         "--no-tta",
@@ -201,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         faces = load_faces(args.data, usage=args.usage)
         if args.holdout:
-            faces = faces.subset(stratified_split(faces.labels, args.holdout, seed=args.seed)[1])
+            faces = faces.subset(
+                stratified_split(faces.labels, args.holdout, seed=args.holdout_seed)[1]
+            )
         loaded = [load_weights(path) for path in args.weights]
     except (DatasetError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@
     python -m ml.train ... --test-only --resume runs/emotionnet/checkpoint.pth
     python -m ml.train ... --init-weights ml/weights/emotion_cnn.pt \
         --teacher ml/weights/emotion_cnn.pt        # a second cycle distilled from the first
+    python -m ml.train ... --seed 1 --output-dir runs/seed1   # an independent run, same hold-out
     python -m ml.train ... --teacher runs/seed1/best.pt runs/seed2/best.pt   # from an ensemble
 
 A stratified ``--holdout`` share of the training file is kept out for early stopping, so the
@@ -67,7 +68,7 @@ def load_data(args: argparse.Namespace) -> tuple[FaceArrays, FaceArrays | None]:
         faces = faces.subset(np.random.default_rng(args.seed).permutation(len(faces))[: args.limit])
     if args.holdout <= 0:
         return faces, None
-    train_idx, holdout_idx = stratified_split(faces.labels, args.holdout, seed=args.seed)
+    train_idx, holdout_idx = stratified_split(faces.labels, args.holdout, seed=args.holdout_seed)
     return faces.subset(train_idx), faces.subset(holdout_idx)
 
 
@@ -275,7 +276,17 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (default: auto)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads, 0 = all cores")
     p.add_argument("--workers", type=int, default=1, help="DataLoader workers (default: 1)")
-    p.add_argument("--seed", type=int, default=0, help="default: 0")
+    p.add_argument(
+        "--seed", type=int, default=0, help="initial weights, augmentation, order (default: 0)"
+    )
+    p.add_argument(
+        "--holdout-seed",
+        type=int,
+        default=0,
+        help="which faces --holdout keeps out; apart from --seed so that independently "
+        "seeded runs (an ensemble, a teacher and its student) share one hold-out that none "
+        "of them trained on (default: 0)",
+    )
     p.add_argument("--output-dir", default="runs/emotionnet", help="default: %(default)s")
     p.add_argument("--resume", default="", help="checkpoint.pth to continue from")
     p.add_argument(

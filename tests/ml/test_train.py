@@ -52,6 +52,17 @@ def test_it_resumes_from_the_last_checkpoint(tiny_npz: Path, tmp_path: Path) -> 
     assert report["n"] == 14 and 0.0 <= report["accuracy"] <= 1.0
 
 
+def test_the_hold_out_depends_on_holdout_seed_not_on_seed(tiny_npz: Path, tmp_path: Path) -> None:
+    """Runs seeded differently (an ensemble's members) keep out the same faces."""
+
+    def held_out(*extra: str) -> list[int]:
+        _, faces = train.load_data(_args(tiny_npz, tmp_path, *extra))
+        return faces.images.reshape(len(faces), -1).sum(1).tolist()
+
+    assert held_out("--seed", "0") == held_out("--seed", "5")
+    assert held_out("--seed", "0") != held_out("--holdout-seed", "5")
+
+
 def test_it_runs_from_the_command_line(tiny_npz: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli"
     completed = subprocess.run(
