@@ -34,7 +34,7 @@ from ml.data import DatasetError, FaceArrays, load_faces, stratified_split
 from ml.presets import FaceEvalPreset
 from ml.utils import classification_report, confusion_matrix, load_weights, pick_device
 
-__all__ = ["evaluate", "plot_confusion", "predict_probabilities", "main"]
+__all__ = ["evaluate", "evaluate_ensemble", "plot_confusion", "predict_probabilities", "main"]
 
 
 @torch.inference_mode()
@@ -80,14 +80,40 @@ def evaluate(
     amp: bool = False,
 ) -> dict[str, Any]:
     """Classification report (accuracy, macro_f1, per_class, confusion, n) on ``faces``."""
-    probs = predict_probabilities(
-        model,
-        preset,
-        faces.images,
-        batch_size=batch_size,
+    return evaluate_ensemble(
+        [(model, preset)],
+        faces,
         flip_tta=flip_tta,
+        batch_size=batch_size,
         device=device,
         amp=amp,
+    )
+
+
+def evaluate_ensemble(
+    members: list[tuple[nn.Module, FaceEvalPreset]],
+    faces: FaceArrays,
+    *,
+    flip_tta: bool = True,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+) -> dict[str, Any]:
+    """:func:`evaluate` for several models as one: their probabilities averaged."""
+    probs = np.mean(
+        [
+            predict_probabilities(
+                model,
+                preset,
+                faces.images,
+                batch_size=batch_size,
+                flip_tta=flip_tta,
+                device=device,
+                amp=amp,
+            )
+            for model, preset in members
+        ],
+        axis=0,
     )
     predictions = probs.argmax(axis=1)
     return classification_report(confusion_matrix(faces.labels, predictions, len(EMOTIONS)))
@@ -213,23 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     if "int8" in precisions and device.type != "cpu":
         print(f"int8 model: evaluating on the CPU, not {device}", file=sys.stderr)
         device = torch.device("cpu")
+    members = [
+        (model.to(device).to(memory_format=torch.channels_last), preset)
+        for model, preset, _ in loaded
+    ]
     started = time.perf_counter()
-    probabilities = np.mean(
-        [
-            predict_probabilities(
-                model.to(device).to(memory_format=torch.channels_last),
-                preset,
-                faces.images,
-                batch_size=args.batch_size,
-                flip_tta=args.flip_tta,
-                device=device,
-            )
-            for model, preset, _ in loaded
-        ],
-        axis=0,
-    )
-    report = classification_report(
-        confusion_matrix(faces.labels, probabilities.argmax(axis=1), len(EMOTIONS))
+    report = evaluate_ensemble(
+        members, faces, flip_tta=args.flip_tta, batch_size=args.batch_size, device=device
     )
     report.update(
         weights=", ".join(args.weights),

@@ -202,10 +202,11 @@ def export_model(
         "classes": list(EMOTIONS),
         "preset": preset.params(),
         "metrics": metrics,
+        # Plain values only (the file loads with weights_only): lists, e.g. --teacher, joined.
         "train_args": {
-            k: ", ".join(v) if k == "teacher" else v
+            k: ", ".join(map(str, v)) if isinstance(v, list) else v
             for k, v in vars(args).items()
-            if isinstance(v, (int, float, str, bool)) or k == "teacher"
+            if isinstance(v, (int, float, str, bool, list))
         },
     }
 

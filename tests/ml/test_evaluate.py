@@ -150,11 +150,11 @@ def test_it_evaluates_the_hold_out_that_training_kept_out(
     from ml.train import get_args_parser as train_args
     from ml.train import load_data
 
+    model, preset, _ = load_weights(tiny_model)
     for seed in (0, 3):
         split = ["--holdout", "0.2", "--holdout-seed", str(seed)]
         train_argv = tiny_train_argv(tiny_npz, tmp_path, *split, "--seed", "7")
         _, held_out = load_data(train_args().parse_args(train_argv))
-        model, preset, _ = load_weights(tiny_model)
         expected = confusion_matrix(
             held_out.labels, predict_probabilities(model, preset, held_out.images).argmax(1), 7
         )
