@@ -34,7 +34,7 @@ from ml.data import DatasetError, FaceArrays, load_faces, stratified_split
 from ml.presets import FaceEvalPreset
 from ml.utils import classification_report, confusion_matrix, load_weights, pick_device
 
-__all__ = ["evaluate", "evaluate_ensemble", "plot_confusion", "predict_probabilities", "main"]
+__all__ = ["evaluate", "plot_confusion", "predict_probabilities", "main"]
 
 
 @torch.inference_mode()
@@ -70,27 +70,6 @@ def predict_probabilities(
 
 
 def evaluate(
-    model: nn.Module,
-    preset: FaceEvalPreset,
-    faces: FaceArrays,
-    *,
-    flip_tta: bool = True,
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
-    amp: bool = False,
-) -> dict[str, Any]:
-    """Classification report (accuracy, macro_f1, per_class, confusion, n) on ``faces``."""
-    return evaluate_ensemble(
-        [(model, preset)],
-        faces,
-        flip_tta=flip_tta,
-        batch_size=batch_size,
-        device=device,
-        amp=amp,
-    )
-
-
-def evaluate_ensemble(
     members: list[tuple[nn.Module, FaceEvalPreset]],
     faces: FaceArrays,
     *,
@@ -99,7 +78,9 @@ def evaluate_ensemble(
     device: torch.device | str = "cpu",
     amp: bool = False,
 ) -> dict[str, Any]:
-    """:func:`evaluate` for several models as one: their probabilities averaged."""
+    """Classification report (accuracy, macro_f1, per_class, confusion, n) on ``faces`` of
+    one model, or of several as one ensemble (their probabilities averaged): ``members``
+    are ``(model, preset)`` pairs."""
     probs = np.mean(
         [
             predict_probabilities(
@@ -244,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         for model, preset, _ in loaded
     ]
     started = time.perf_counter()
-    report = evaluate_ensemble(
+    report = evaluate(
         members, faces, flip_tta=args.flip_tta, batch_size=args.batch_size, device=device
     )
     report.update(

@@ -403,7 +403,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     def holdout_report(net: nn.Module) -> dict[str, Any] | None:
         if holdout_faces is None:
             return None
-        return evaluate(net, eval_preset, holdout_faces, flip_tta=True, device=device, amp=args.amp)
+        return evaluate(
+            [(net, eval_preset)], holdout_faces, flip_tta=True, device=device, amp=args.amp
+        )
 
     if args.test_only:
         report = holdout_report(ema.module if ema is not None else model)
