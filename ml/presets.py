@@ -6,10 +6,19 @@ training, evaluation and the platform's loader always agree on normalisation.
 
 from __future__ import annotations
 
+import math
+
 import torch
+from torch.nn import functional as F
 from torchvision.transforms import v2
 
-__all__ = ["FaceEvalPreset", "FaceTrainPreset", "DEFAULT_MEAN", "DEFAULT_STD"]
+__all__ = [
+    "DEFAULT_MEAN",
+    "DEFAULT_STD",
+    "FaceBatchTrainPreset",
+    "FaceEvalPreset",
+    "FaceTrainPreset",
+]
 
 # Pixel statistics of FER-2013's Training split (0..1 scale).
 DEFAULT_MEAN = 0.5136
@@ -24,7 +33,11 @@ class FaceEvalPreset:
         self.std = std
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        return (image.float() / 255.0 - self.mean) / self.std
+        return self.normalise_float(image.float() / 255.0)
+
+    def normalise_float(self, image: torch.Tensor) -> torch.Tensor:
+        """Pixels already on the 0..1 scale (what the batched augmentation produces)."""
+        return (image - self.mean) / self.std
 
     def params(self) -> dict[str, float]:
         return {"mean": self.mean, "std": self.std}
@@ -46,17 +59,114 @@ class FaceTrainPreset:
         degrees: float = 12.0,
         translate: float = 0.08,
         scale: tuple[float, float] = (0.85, 1.15),
+        jitter: float = 0.3,
         erase_p: float = 0.5,
+        erase_scale: tuple[float, float] = (0.02, 0.15),
     ) -> None:
         self.normalise = FaceEvalPreset(mean=mean, std=std)
         self.geometric = v2.Compose(
             [
                 v2.RandomHorizontalFlip(),
                 v2.RandomAffine(degrees=degrees, translate=(translate, translate), scale=scale),
-                v2.ColorJitter(brightness=0.3, contrast=0.3),
+                v2.ColorJitter(brightness=jitter, contrast=jitter),
             ]
         )
-        self.erase = v2.RandomErasing(p=erase_p, scale=(0.02, 0.15), value=0.0)
+        self.erase = v2.RandomErasing(p=erase_p, scale=erase_scale, value=0.0)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         return self.erase(self.normalise(self.geometric(image)))
+
+
+class FaceBatchTrainPreset:
+    """:class:`FaceTrainPreset`'s augmentation for a whole uint8 batch ``(N, 1, H, W)`` at
+    once, with tensor operations on the batch's own device.
+
+    Why: on a GPU the per-face torchvision pipeline in DataLoader workers is the bottleneck
+    (about 1,000 faces/s per CPU core on a 16-core GPU machine, 15,000 faces/s in all, far
+    below what the GPU trains), so ``ml.train`` augments on the device there. Same
+    distributions as :class:`FaceTrainPreset` (a mirror half the time; rotation, shift and
+    scale drawn uniformly; brightness then contrast jitter; random erasing of 2-15 % of the
+    face with aspect 0.3-3.3), with two deliberate differences: bilinear instead of nearest
+    resampling, and the two jitters always in that order (torchvision shuffles them).
+    Random numbers come from ``generator`` (on the batch's device), so a seeded run repeats.
+    """
+
+    def __init__(
+        self,
+        *,
+        mean: float = DEFAULT_MEAN,
+        std: float = DEFAULT_STD,
+        flip_p: float = 0.5,
+        degrees: float = 12.0,
+        translate: float = 0.08,
+        scale: tuple[float, float] = (0.85, 1.15),
+        jitter: float = 0.3,
+        erase_p: float = 0.5,
+        erase_scale: tuple[float, float] = (0.02, 0.15),
+        erase_ratio: tuple[float, float] = (0.3, 3.3),
+    ) -> None:
+        self.normalise = FaceEvalPreset(mean=mean, std=std)
+        self.flip_p = flip_p
+        self.degrees = degrees
+        self.translate = translate
+        self.scale = scale
+        self.jitter = jitter
+        self.erase_p = erase_p
+        self.erase_scale = erase_scale
+        self.erase_ratio = erase_ratio
+
+    @staticmethod
+    def _uniform(
+        low: float, high: float, n: int, like: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        return low + (high - low) * torch.rand(n, device=like.device, generator=generator)
+
+    def __call__(
+        self, images: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        n, _, height, width = images.shape
+        x = images.float() / 255.0
+        uniform = self._uniform
+
+        flip = uniform(0, 1, n, x, generator) < self.flip_p
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+
+        # Forward map out = s R(a) in + t; grid_sample wants its inverse, in [-1, 1] units
+        # (a shift of `translate` of the width is 2 * translate there).
+        angle = torch.deg2rad(uniform(-self.degrees, self.degrees, n, x, generator))
+        zoom = uniform(*self.scale, n, x, generator)
+        shift = torch.stack(
+            [uniform(-self.translate, self.translate, n, x, generator) * 2 for _ in range(2)], 1
+        )
+        cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+        inverse = torch.stack([torch.stack([cos, sin], 1), torch.stack([-sin, cos], 1)], 1)
+        offset = -(inverse @ shift.unsqueeze(-1))
+        grid = F.affine_grid(torch.cat([inverse, offset], 2), list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+        brightness = uniform(1 - self.jitter, 1 + self.jitter, n, x, generator)
+        x = (x * brightness[:, None, None, None]).clamp(0, 1)
+        contrast = uniform(1 - self.jitter, 1 + self.jitter, n, x, generator)[:, None, None, None]
+        grey = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = ((x - grey) * contrast + grey).clamp(0, 1)
+
+        x = self.normalise.normalise_float(x)
+
+        # Random erasing: one rectangle per chosen face, set to 0 (the mean after normalising).
+        area = uniform(*self.erase_scale, n, x, generator) * height * width
+        log_ratio = uniform(*(math.log(r) for r in self.erase_ratio), n, x, generator)
+        ratio = torch.exp(log_ratio)
+        box_h = torch.sqrt(area * ratio).round().clamp(1, height)
+        box_w = torch.sqrt(area / ratio).round().clamp(1, width)
+        top = (uniform(0, 1, n, x, generator) * (height - box_h + 1)).floor()
+        left = (uniform(0, 1, n, x, generator) * (width - box_w + 1)).floor()
+        rows = torch.arange(height, device=x.device)[None, :, None]
+        cols = torch.arange(width, device=x.device)[None, None, :]
+        inside = (
+            (rows >= top[:, None, None])
+            & (rows < (top + box_h)[:, None, None])
+            & (cols >= left[:, None, None])
+            & (cols < (left + box_w)[:, None, None])
+        )
+        erase = (uniform(0, 1, n, x, generator) < self.erase_p)[:, None, None]
+        return x.masked_fill((inside & erase).unsqueeze(1), 0.0)

@@ -27,6 +27,7 @@ import math
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from ml import EMOTIONS
 from ml.data import FaceArrays, FaceDataset, load_faces, stratified_split
 from ml.evaluate import evaluate
 from ml.models import build_model, count_parameters
-from ml.presets import FaceEvalPreset, FaceTrainPreset
+from ml.presets import FaceBatchTrainPreset, FaceEvalPreset, FaceTrainPreset
 from ml.utils import amp_useful, load_weights, pick_device, save_atomic
 
 __all__ = [
@@ -73,17 +74,29 @@ def load_data(args: argparse.Namespace) -> tuple[FaceArrays, FaceArrays | None]:
 
 
 def lr_lambda_for(args: argparse.Namespace, steps_per_epoch: int):
-    """Linear warm-up, then cosine decay to zero, evaluated per optimiser step."""
+    """Linear warm-up, then cosine decay to zero, evaluated per optimiser step. The length is
+    read from ``args.epochs`` at each step, so :func:`fit_epochs_to_time` can shorten it."""
     warmup = args.warmup_epochs * steps_per_epoch
-    total = max(args.epochs * steps_per_epoch, 1)
 
     def lr_lambda(step: int) -> float:
+        total = max(args.epochs * steps_per_epoch, 1)
         if step < warmup:
             return (step + 1) / warmup
         progress = min((step - warmup) / max(total - warmup, 1), 1.0)
         return 0.5 * (1.0 + math.cos(math.pi * progress))
 
     return lr_lambda
+
+
+def fit_epochs_to_time(requested: int, epochs_done: int, elapsed: float, time_limit: float) -> int:
+    """How many epochs in all fit into ``time_limit`` seconds, at the mean epoch time so far
+    (``elapsed`` over ``epochs_done``), never more than ``requested`` nor fewer than done.
+    Lets a run be sized to a lease or a session: the cosine schedule then ends at zero when
+    the time does, instead of being cut off at a high learning rate."""
+    if epochs_done <= 0 or elapsed <= 0:
+        return requested
+    more = int(max(time_limit - elapsed, 0.0) // (elapsed / epochs_done))
+    return max(epochs_done, min(requested, epochs_done + more))
 
 
 def distillation_loss(
@@ -129,7 +142,10 @@ def train_one_epoch(
     args: argparse.Namespace,
     ema: AveragedModel | None = None,
     teachers: list[nn.Module] | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> dict[str, float]:
+    """One pass over ``loader``; ``augment``, if given, turns each uint8 batch into the
+    network's input on ``device`` (augmentation on the device, not in the workers)."""
     model.train()
     amp_dtype = torch.bfloat16 if device.type == "cpu" else torch.float16
     scaler = torch.amp.GradScaler(enabled=args.amp and device.type == "cuda")
@@ -145,7 +161,10 @@ def train_one_epoch(
     for step, (images, targets) in enumerate(bar):
         if args.max_steps and step >= args.max_steps:
             break
-        images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        images = images.to(device, non_blocking=True)
+        if augment is not None:
+            images = augment(images)
+        images = images.contiguous(memory_format=torch.channels_last)
         targets = targets.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
             if teachers:
@@ -230,6 +249,13 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=32, help="base channel width (default: 32)")
     p.add_argument("--dropout", type=float, default=0.3, help="default: 0.3")
     p.add_argument("--epochs", type=int, default=70, help="default: 70")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=0,
+        help="seconds this invocation may train: after each epoch, --epochs is lowered to what "
+        "fits at the speed measured so far and the schedule shortened to match (0: no limit)",
+    )
     p.add_argument("--batch-size", type=int, default=128, help="default: 128")
     p.add_argument("--lr", type=float, default=0.1, help="peak SGD learning rate (default: 0.1)")
     p.add_argument("--momentum", type=float, default=0.9, help="default: 0.9")
@@ -278,6 +304,14 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads, 0 = all cores")
     p.add_argument("--workers", type=int, default=1, help="DataLoader workers (default: 1)")
     p.add_argument(
+        "--augment",
+        choices=["auto", "workers", "device"],
+        default="auto",
+        help="where augmentation runs: per face in the DataLoader workers, or per batch on the "
+        "training device (auto: the device on a GPU, where the workers cannot keep up; the "
+        "workers on the CPU)",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="initial weights, augmentation, order (default: 0)"
     )
     p.add_argument(
@@ -312,6 +346,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # one input shape: pick the fastest kernels once
     if args.amp is None:
         args.amp = amp_useful(device)
     output_dir = Path(args.output_dir)
@@ -324,7 +360,20 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         flush=True,
     )
     eval_preset = FaceEvalPreset()
-    train_set = FaceDataset(train_faces, FaceTrainPreset(**eval_preset.params()))
+    if args.augment == "auto":
+        args.augment = "device" if device.type == "cuda" else "workers"
+    augment_rng = torch.Generator(device).manual_seed(args.seed)
+    augment = None
+    if args.augment == "device":
+        batch_preset = FaceBatchTrainPreset(**eval_preset.params())
+
+        def augment(images: torch.Tensor) -> torch.Tensor:
+            return batch_preset(images, augment_rng)
+
+        train_set = FaceDataset(train_faces)  # uint8 faces; the device augments each batch
+    else:
+        train_set = FaceDataset(train_faces, FaceTrainPreset(**eval_preset.params()))
+    print(f"augmentation: {args.augment}", flush=True)
     generator = torch.Generator().manual_seed(args.seed)
     loader = DataLoader(
         train_set,
@@ -395,6 +444,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         if "rng" in checkpoint:
             torch.set_rng_state(checkpoint["rng"])
             generator.set_state(checkpoint["loader_rng"])
+            if checkpoint.get("augment_rng_device") == device.type:  # CPU and CUDA states differ
+                augment_rng.set_state(checkpoint["augment_rng"])
         print(
             f"resumed from {args.resume} at epoch {start_epoch} (best hold-out {best_acc:.4f})",
             flush=True,
@@ -412,9 +463,22 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         print(json.dumps({k: report[k] for k in ("n", "accuracy", "macro_f1")} if report else {}))
         return report or {}
 
-    for epoch in range(start_epoch, args.epochs):
+    requested_epochs = args.epochs
+    loop_started = time.perf_counter()
+    epoch = start_epoch
+    while epoch < args.epochs:
         stats = train_one_epoch(
-            model, criterion, optimizer, scheduler, loader, device, epoch, args, ema, teachers
+            model,
+            criterion,
+            optimizer,
+            scheduler,
+            loader,
+            device,
+            epoch,
+            args,
+            ema,
+            teachers,
+            augment,
         )
         candidates = {"model": model} | ({"ema": ema.module} if ema is not None else {})
         scores = {}
@@ -431,6 +495,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             **{f"holdout_acc_{k}": round(v[0], 4) for k, v in scores.items()},
         }
         history.append(row)
+        if args.time_limit:
+            # Before the checkpoint, so that its args record the length the run was fitted to.
+            fitted = start_epoch + fit_epochs_to_time(
+                requested_epochs - start_epoch,
+                epoch + 1 - start_epoch,
+                time.perf_counter() - loop_started,
+                args.time_limit,
+            )
+            if fitted != args.epochs:
+                print(f"--time-limit {args.time_limit:g}s: {fitted} epochs in all", flush=True)
+                args.epochs = fitted
         improved = acc > best_acc
         if improved:
             best_acc = acc
@@ -456,6 +531,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 "history": history,
                 "rng": torch.get_rng_state(),
                 "loader_rng": generator.get_state(),
+                "augment_rng": augment_rng.get_state(),
+                "augment_rng_device": device.type,
             },
             output_dir / "checkpoint.pth",
         )
@@ -466,6 +543,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             + ("  *best*" if improved else ""),
             flush=True,
         )
+        epoch += 1
     (output_dir / "history.json").write_text(json.dumps(history, indent=1))
     return {"best_holdout_accuracy": best_acc, "history": history}
 

@@ -79,6 +79,66 @@ def test_it_runs_from_the_command_line(tiny_npz: Path, tmp_path: Path) -> None:
     assert json.loads((out / "history.json").read_text())[0]["epoch"] == 0
 
 
+def test_it_augments_on_the_device_when_asked(tiny_npz: Path, tmp_path: Path, capsys) -> None:
+    """--augment device: uint8 batches from the loader, augmented per batch (the GPU path,
+    here on the CPU); the run trains, resumes with its augmentation generator, and on the
+    CPU --augment auto keeps the per-face workers."""
+    out = tmp_path / "run"
+    main(_args(tiny_npz, out, "--epochs", "1", "--augment", "device"))
+    checkpoint = torch.load(out / "checkpoint.pth", weights_only=False)
+    assert checkpoint["augment_rng_device"] == "cpu"
+    assert "augmentation: device" in capsys.readouterr().out
+    result = main(
+        _args(
+            tiny_npz,
+            out,
+            "--epochs",
+            "2",
+            "--augment",
+            "device",
+            "--resume",
+            str(out / "checkpoint.pth"),
+        )
+    )
+    assert [row["epoch"] for row in result["history"]] == [0, 1]
+    model, _, _ = load_weights(out / "best.pt")
+    assert model(torch.zeros(1, 1, 48, 48)).shape == (1, 7)
+    main(_args(tiny_npz, tmp_path / "auto", "--epochs", "1"))
+    assert "augmentation: workers" in capsys.readouterr().out
+
+
+# --- Sized to a time limit (a GPU lease, a session) --------------------------------------------
+
+
+def test_fit_epochs_to_time_fits_the_remaining_time_at_the_measured_speed() -> None:
+    # 5 s an epoch so far, 95 s left of 100: 19 more epochs.
+    assert train.fit_epochs_to_time(50, epochs_done=1, elapsed=5.0, time_limit=100.0) == 1 + 19
+    assert train.fit_epochs_to_time(50, epochs_done=2, elapsed=20.0, time_limit=100.0) == 2 + 8
+    assert train.fit_epochs_to_time(5, epochs_done=1, elapsed=1.0, time_limit=100.0) == 5
+    # Over time already: stop where it is, never below what is done.
+    assert train.fit_epochs_to_time(50, epochs_done=3, elapsed=120.0, time_limit=100.0) == 3
+
+
+def test_the_schedule_follows_a_shortened_run() -> None:
+    """The cosine ends at zero at the fitted length, not at the one first asked for."""
+    args = get_args_parser().parse_args(["--epochs", "8", "--warmup-epochs", "0"])
+    lr_lambda = train.lr_lambda_for(args, steps_per_epoch=10)
+    assert lr_lambda(40) == pytest.approx(0.5)
+    args.epochs = 4
+    assert lr_lambda(40) == pytest.approx(0.0)
+    assert lr_lambda(20) == pytest.approx(0.5)
+
+
+def test_a_time_limit_shortens_the_run(tiny_npz: Path, tmp_path: Path, capsys) -> None:
+    """A limit that one epoch already spends: the run stops after it instead of going on to
+    --epochs, and the checkpoint records the fitted length."""
+    out = tmp_path / "run"
+    result = main(_args(tiny_npz, out, "--epochs", "5", "--time-limit", "1e-6"))
+    assert [row["epoch"] for row in result["history"]] == [0]
+    assert torch.load(out / "checkpoint.pth", weights_only=False)["args"].epochs == 1
+    assert "--time-limit 1e-06s: 1 epochs in all" in capsys.readouterr().out
+
+
 # --- Warm restarts and distillation ----------------------------------------------------------
 
 SHIPPED = str(DEFAULT_MODEL_FILE)
