@@ -1,5 +1,6 @@
 """The ASGI application that daphne serves: HTTP to Django, WebSockets behind checks."""
 
+import pytest
 from channels.routing import ProtocolTypeRouter
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 
@@ -23,6 +24,10 @@ async def test_it_serves_django_over_http_with_security_headers():
     assert headers[b"X-Content-Type-Options"] == b"nosniff"
 
 
+# Every Channels consumer, the origin check's denier too, tidies the thread's old database
+# connections on each message; after a test that left one open in that thread (the hall-mood
+# tests run before this one alone), that touches the database, so this test may.
+@pytest.mark.django_db
 async def test_it_refuses_websockets_from_foreign_origins():
     communicator = WebsocketCommunicator(
         asgi_application(), "/ws/anything/", headers=[(b"origin", b"https://evil.example")]
