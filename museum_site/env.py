@@ -9,10 +9,11 @@ typo in a deployment never degrades silently into a default.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +21,8 @@ from django.core.exceptions import ImproperlyConfigured
 SUPPORTED_DATABASE_ENGINES = frozenset(
     {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
 )
+
+Number = TypeVar("Number", int, float)
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
@@ -58,6 +61,28 @@ def env_bool(name: str, default: bool, *, environ_: Mapping[str, str] | None = N
     )
 
 
+def _env_number(
+    name: str,
+    default: Number,
+    parse: Callable[[str], Number],
+    kind: str,
+    minimum: Number | None,
+    environ_: Mapping[str, str] | None,
+) -> Number:
+    value = _raw(name, environ_)
+    if value is None or value == "":
+        return default
+    try:
+        number = parse(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not {kind}.") from None
+    if not math.isfinite(number):
+        raise ImproperlyConfigured(f"{name}={value!r} is not {kind}.")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+    return number
+
+
 def env_int(
     name: str,
     default: int,
@@ -66,16 +91,18 @@ def env_int(
     environ_: Mapping[str, str] | None = None,
 ) -> int:
     """Parse a base-10 integer, optionally bounded below."""
-    value = _raw(name, environ_)
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value, 10)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from None
-    if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
-    return number
+    return _env_number(name, default, lambda v: int(v, 10), "an integer", minimum, environ_)
+
+
+def env_float(
+    name: str,
+    default: float,
+    *,
+    minimum: float | None = None,
+    environ_: Mapping[str, str] | None = None,
+) -> float:
+    """Parse a finite decimal number (``60``, ``0.5``), optionally bounded below."""
+    return _env_number(name, default, float, "a number", minimum, environ_)
 
 
 def env_list(

@@ -16,6 +16,7 @@ from museum_site.env import (
     env_bool,
     env_database,
     env_email,
+    env_float,
     env_int,
     env_list,
     env_path,
@@ -258,8 +259,9 @@ LIVE_IDLE_DETECTION_EVERY = env_int("LIVE_IDLE_DETECTION_EVERY", 3, minimum=1)
 LIVE_MIN_FACE_PERCENT = env_int("LIVE_MIN_FACE_PERCENT", 20, minimum=1)
 # A live frame that has waited longer than this for an inference thread is not analysed: the
 # page is told "skipped" and sends its next frame. Under overload this sheds frames instead
-# of queueing them, so every answer stays fresh (docs/scaling.md). 0: never skip.
-LIVE_MAX_FRAME_WAIT_MS = env_int("LIVE_MAX_FRAME_WAIT_MS", 60, minimum=0)
+# of queueing them, so every answer stays fresh (docs/scaling.md). 0: never skip. Fractions
+# are allowed (0.5).
+LIVE_MAX_FRAME_WAIT_MS = env_float("LIVE_MAX_FRAME_WAIT_MS", 60.0, minimum=0)
 
 # --- Recommendations (recommendations/) ---------------------------------------------------
 

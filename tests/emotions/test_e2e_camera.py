@@ -183,3 +183,40 @@ def test_staff_watch_the_hall_mood_while_a_camera_runs(
         camera.find_element(By.ID, "camera-stop").click()
         WebDriverWait(watcher, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, card))
         assert watcher.find_element(By.ID, "mood-empty").is_displayed()
+
+
+def test_the_page_carries_on_while_the_server_sheds_every_frame(
+    transactional_db, tmp_path, real_passwords, fake_webcam, visitor, exhibit
+) -> None:
+    """An overloaded server answers "skipped" instead of a late result. A wait limit of a
+    tenth of a microsecond, shorter than any hand-off to an inference thread, makes this
+    server shed every frame, deterministically: the page shows the server's dropped count,
+    goes on sending (each "skipped" releases its back-pressure), shows no error and no
+    emotion, and nothing is recorded."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    real_passwords(visitor)
+    camera_path = reverse("emotions:camera", kwargs={"slug": exhibit.slug})
+    env = {"PYTHONUNBUFFERED": "1", "LIVE_MAX_FRAME_WAIT_MS": "0.0001"}
+    with (
+        daphne(tmp_path=tmp_path, env=env, log_artifact="camera_shedding_daphne.log") as url,
+        chromium(fake_video=fake_webcam) as driver,
+    ):
+        sign_in(driver, url, visitor, camera_path)
+
+        def dropped(d) -> int:
+            return int(d.find_element(By.ID, "camera-dropped").text or 0)
+
+        try:
+            WebDriverWait(driver, LABEL_TIMEOUT).until(lambda d: dropped(d) >= 5)
+        finally:
+            screenshot(driver, "camera_page_shedding")
+        state = driver.execute_script(PAGE_STATE_JS)
+        assert state["status"] == "analysing"
+        assert state["faces"] == "0" and state["emotion"] not in EMOTIONS
+        assert not driver.find_element(By.ID, "camera-error").is_displayed()
+        driver.find_element(By.ID, "camera-stop").click()
+        status = driver.find_element(By.ID, "camera-status")
+        WebDriverWait(driver, 10).until(lambda d: status.get_attribute("data-state") == "off")
+    assert not EmotionReading.objects.filter(visitor__user=visitor).exists()

@@ -9,6 +9,7 @@ from museum_site.env import (
     env_bool,
     env_database,
     env_email,
+    env_float,
     env_int,
     env_list,
     env_path,
@@ -44,6 +45,17 @@ def test_it_parses_integers_with_a_lower_bound():
         env_int("N", 3, environ_={"N": "4.5"})
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
         env_int("N", 3, minimum=1, environ_={"N": "0"})
+
+
+def test_it_parses_decimal_numbers_with_a_lower_bound():
+    assert env_float("X", 60.0, environ_={}) == 60.0
+    assert env_float("X", 60.0, environ_={"X": "0.5"}) == 0.5
+    assert env_float("X", 60.0, environ_={"X": "7"}) == 7.0
+    for bad in ("fast", "nan", "inf"):
+        with pytest.raises(ImproperlyConfigured, match="X=.* is not a number"):
+            env_float("X", 60.0, environ_={"X": bad})
+    with pytest.raises(ImproperlyConfigured, match="must be at least 0"):
+        env_float("X", 60.0, minimum=0, environ_={"X": "-1"})
 
 
 def test_it_splits_lists_and_drops_blanks():

@@ -190,7 +190,7 @@ def test_it_reads_the_live_camera_settings():
         LIVE_FULL_DETECTION_EVERY="1",
         LIVE_IDLE_DETECTION_EVERY="5",
         LIVE_MIN_FACE_PERCENT="30",
-        LIVE_MAX_FRAME_WAIT_MS="0",
+        LIVE_MAX_FRAME_WAIT_MS="0.5",
     )
     assert configured["LIVE"] == {
         "LIVE_MODEL_PRELOAD": False,
@@ -198,7 +198,7 @@ def test_it_reads_the_live_camera_settings():
         "LIVE_FULL_DETECTION_EVERY": 1,
         "LIVE_IDLE_DETECTION_EVERY": 5,
         "LIVE_MIN_FACE_PERCENT": 30,
-        "LIVE_MAX_FRAME_WAIT_MS": 0,
+        "LIVE_MAX_FRAME_WAIT_MS": 0.5,
     }
 
 
