@@ -7,6 +7,8 @@ training, evaluation and the platform's loader always agree on normalisation.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 from torch.nn import functional as F
@@ -15,6 +17,7 @@ from torchvision.transforms import v2
 __all__ = [
     "DEFAULT_MEAN",
     "DEFAULT_STD",
+    "FaceAugmentation",
     "FaceBatchTrainPreset",
     "FaceEvalPreset",
     "FaceTrainPreset",
@@ -43,7 +46,35 @@ class FaceEvalPreset:
         return {"mean": self.mean, "std": self.std}
 
 
-class FaceTrainPreset:
+@dataclass(frozen=True)
+class FaceAugmentation:
+    """The training augmentation's parameters, shared by the per-face and batched presets."""
+
+    flip_p: float = 0.5  # mirror
+    degrees: float = 12.0  # rotation, uniform in +-degrees
+    translate: float = 0.08  # shift, share of the size, each axis
+    scale: tuple[float, float] = (0.85, 1.15)
+    jitter: float = 0.3  # brightness and contrast factors in 1 +- jitter
+    erase_p: float = 0.5  # random erasing: how often,
+    erase_scale: tuple[float, float] = (0.02, 0.15)  # which share of the face,
+    erase_ratio: tuple[float, float] = (0.3, 3.3)  # which aspect ratio
+
+
+class _AugmentingPreset:
+    """What both training presets hold: the normalisation and the augmentation parameters."""
+
+    def __init__(
+        self,
+        *,
+        mean: float = DEFAULT_MEAN,
+        std: float = DEFAULT_STD,
+        augmentation: FaceAugmentation = FaceAugmentation(),
+    ) -> None:
+        self.normalise = FaceEvalPreset(mean=mean, std=std)
+        self.augmentation = augmentation
+
+
+class FaceTrainPreset(_AugmentingPreset):
     """Geometric and photometric augmentation with torchvision transforms v2, then normalise.
 
     Faces in FER-2013 are roughly aligned crops, so the geometry stays mild (a few degrees,
@@ -51,33 +82,31 @@ class FaceTrainPreset:
     museum lighting; random erasing stands in for occlusion (hands, glasses, hair).
     """
 
-    def __init__(
-        self,
-        *,
-        mean: float = DEFAULT_MEAN,
-        std: float = DEFAULT_STD,
-        degrees: float = 12.0,
-        translate: float = 0.08,
-        scale: tuple[float, float] = (0.85, 1.15),
-        jitter: float = 0.3,
-        erase_p: float = 0.5,
-        erase_scale: tuple[float, float] = (0.02, 0.15),
-    ) -> None:
-        self.normalise = FaceEvalPreset(mean=mean, std=std)
-        self.geometric = v2.Compose(
+    @cached_property
+    def geometric(self) -> v2.Compose:
+        aug = self.augmentation
+        return v2.Compose(
             [
-                v2.RandomHorizontalFlip(),
-                v2.RandomAffine(degrees=degrees, translate=(translate, translate), scale=scale),
-                v2.ColorJitter(brightness=jitter, contrast=jitter),
+                v2.RandomHorizontalFlip(p=aug.flip_p),
+                v2.RandomAffine(
+                    degrees=aug.degrees, translate=(aug.translate, aug.translate), scale=aug.scale
+                ),
+                v2.ColorJitter(brightness=aug.jitter, contrast=aug.jitter),
             ]
         )
-        self.erase = v2.RandomErasing(p=erase_p, scale=erase_scale, value=0.0)
+
+    @cached_property
+    def erase(self) -> v2.RandomErasing:
+        aug = self.augmentation
+        return v2.RandomErasing(
+            p=aug.erase_p, scale=aug.erase_scale, ratio=aug.erase_ratio, value=0.0
+        )
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         return self.erase(self.normalise(self.geometric(image)))
 
 
-class FaceBatchTrainPreset:
+class FaceBatchTrainPreset(_AugmentingPreset):
     """:class:`FaceTrainPreset`'s augmentation for a whole uint8 batch ``(N, 1, H, W)`` at
     once, with tensor operations on the batch's own device.
 
@@ -91,30 +120,6 @@ class FaceBatchTrainPreset:
     Random numbers come from ``generator`` (on the batch's device), so a seeded run repeats.
     """
 
-    def __init__(
-        self,
-        *,
-        mean: float = DEFAULT_MEAN,
-        std: float = DEFAULT_STD,
-        flip_p: float = 0.5,
-        degrees: float = 12.0,
-        translate: float = 0.08,
-        scale: tuple[float, float] = (0.85, 1.15),
-        jitter: float = 0.3,
-        erase_p: float = 0.5,
-        erase_scale: tuple[float, float] = (0.02, 0.15),
-        erase_ratio: tuple[float, float] = (0.3, 3.3),
-    ) -> None:
-        self.normalise = FaceEvalPreset(mean=mean, std=std)
-        self.flip_p = flip_p
-        self.degrees = degrees
-        self.translate = translate
-        self.scale = scale
-        self.jitter = jitter
-        self.erase_p = erase_p
-        self.erase_scale = erase_scale
-        self.erase_ratio = erase_ratio
-
     @staticmethod
     def _uniform(
         low: float, high: float, n: int, like: torch.Tensor, generator: torch.Generator | None
@@ -125,18 +130,19 @@ class FaceBatchTrainPreset:
         self, images: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         n, _, height, width = images.shape
+        aug = self.augmentation
         x = images.float() / 255.0
         uniform = self._uniform
 
-        flip = uniform(0, 1, n, x, generator) < self.flip_p
+        flip = uniform(0, 1, n, x, generator) < aug.flip_p
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
 
         # Forward map out = s R(a) in + t; grid_sample wants its inverse, in [-1, 1] units
         # (a shift of `translate` of the width is 2 * translate there).
-        angle = torch.deg2rad(uniform(-self.degrees, self.degrees, n, x, generator))
-        zoom = uniform(*self.scale, n, x, generator)
+        angle = torch.deg2rad(uniform(-aug.degrees, aug.degrees, n, x, generator))
+        zoom = uniform(*aug.scale, n, x, generator)
         shift = torch.stack(
-            [uniform(-self.translate, self.translate, n, x, generator) * 2 for _ in range(2)], 1
+            [uniform(-aug.translate, aug.translate, n, x, generator) * 2 for _ in range(2)], 1
         )
         cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
         inverse = torch.stack([torch.stack([cos, sin], 1), torch.stack([-sin, cos], 1)], 1)
@@ -144,17 +150,17 @@ class FaceBatchTrainPreset:
         grid = F.affine_grid(torch.cat([inverse, offset], 2), list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
-        brightness = uniform(1 - self.jitter, 1 + self.jitter, n, x, generator)
+        brightness = uniform(1 - aug.jitter, 1 + aug.jitter, n, x, generator)
         x = (x * brightness[:, None, None, None]).clamp(0, 1)
-        contrast = uniform(1 - self.jitter, 1 + self.jitter, n, x, generator)[:, None, None, None]
+        contrast = uniform(1 - aug.jitter, 1 + aug.jitter, n, x, generator)[:, None, None, None]
         grey = x.mean(dim=(1, 2, 3), keepdim=True)
         x = ((x - grey) * contrast + grey).clamp(0, 1)
 
         x = self.normalise.normalise_float(x)
 
         # Random erasing: one rectangle per chosen face, set to 0 (the mean after normalising).
-        area = uniform(*self.erase_scale, n, x, generator) * height * width
-        log_ratio = uniform(*(math.log(r) for r in self.erase_ratio), n, x, generator)
+        area = uniform(*aug.erase_scale, n, x, generator) * height * width
+        log_ratio = uniform(*(math.log(r) for r in aug.erase_ratio), n, x, generator)
         ratio = torch.exp(log_ratio)
         box_h = torch.sqrt(area * ratio).round().clamp(1, height)
         box_w = torch.sqrt(area / ratio).round().clamp(1, width)
@@ -168,5 +174,5 @@ class FaceBatchTrainPreset:
             & (cols >= left[:, None, None])
             & (cols < (left + box_w)[:, None, None])
         )
-        erase = (uniform(0, 1, n, x, generator) < self.erase_p)[:, None, None]
+        erase = (uniform(0, 1, n, x, generator) < aug.erase_p)[:, None, None]
         return x.masked_fill((inside & erase).unsqueeze(1), 0.0)

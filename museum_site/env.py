@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,19 +61,23 @@ def env_bool(name: str, default: bool, *, environ_: Mapping[str, str] | None = N
     )
 
 
-def _env_number(
+def env_number(
     name: str,
     default: Number,
-    parse: Callable[[str], Number],
-    kind: str,
-    minimum: Number | None,
-    environ_: Mapping[str, str] | None,
+    *,
+    minimum: Number | None = None,
+    environ_: Mapping[str, str] | None = None,
 ) -> Number:
+    """Parse a number of the default's type, optionally bounded below: a base-10 integer
+    for an ``int`` default (``"4.5"`` is refused), a finite decimal (``"0.5"``) for a
+    ``float`` one."""
     value = _raw(name, environ_)
     if value is None or value == "":
         return default
+    is_int = isinstance(default, int)
+    kind = "an integer" if is_int else "a number"
     try:
-        number = parse(value)
+        number = int(value, 10) if is_int else float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not {kind}.") from None
     if not math.isfinite(number):
@@ -81,28 +85,6 @@ def _env_number(
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
     return number
-
-
-def env_int(
-    name: str,
-    default: int,
-    *,
-    minimum: int | None = None,
-    environ_: Mapping[str, str] | None = None,
-) -> int:
-    """Parse a base-10 integer, optionally bounded below."""
-    return _env_number(name, default, lambda v: int(v, 10), "an integer", minimum, environ_)
-
-
-def env_float(
-    name: str,
-    default: float,
-    *,
-    minimum: float | None = None,
-    environ_: Mapping[str, str] | None = None,
-) -> float:
-    """Parse a finite decimal number (``60``, ``0.5``), optionally bounded below."""
-    return _env_number(name, default, float, "a number", minimum, environ_)
 
 
 def env_list(

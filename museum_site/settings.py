@@ -16,9 +16,8 @@ from museum_site.env import (
     env_bool,
     env_database,
     env_email,
-    env_float,
-    env_int,
     env_list,
+    env_number,
     env_path,
     env_secret,
     env_str,
@@ -113,14 +112,14 @@ DATABASES = {
     "default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 # Persistent connections do not mix well with ASGI's thread pool; opt in explicitly.
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+DATABASES["default"]["CONN_MAX_AGE"] = env_number("DB_CONN_MAX_AGE", 0, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL only: a psycopg connection pool of at most this many connections per process,
 # which is what Django recommends under ASGI instead of CONN_MAX_AGE. Without it every
 # database call of a live socket (a reading a second) opens a new connection
 # (docs/scaling.md measures both). 0 turns the pool off (and DB_CONN_MAX_AGE may be used).
-DB_POOL_MAX_SIZE = env_int(
-    "DB_POOL_MAX_SIZE", 0 if env_int("DB_CONN_MAX_AGE", 0, minimum=0) else 8, minimum=0
+DB_POOL_MAX_SIZE = env_number(
+    "DB_POOL_MAX_SIZE", 0 if env_number("DB_CONN_MAX_AGE", 0, minimum=0) else 8, minimum=0
 )
 if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if DATABASES["default"]["CONN_MAX_AGE"]:
@@ -140,12 +139,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TRACK_STARTED = True
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_number("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # With acks_late, Redis hands a task whose worker died to another worker after this many
 # seconds. Keep it above the longest task (the hard time limit) so live tasks are not re-sent.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int(
+    "visibility_timeout": env_number(
         "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=1
     ),
     # Look for such tasks every 10 s (kombu's default scans only every 100 s).
@@ -183,8 +182,8 @@ LOGIN_REDIRECT_URL = "core:visitor_home"
 LOGOUT_REDIRECT_URL = "core:home"
 
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_FAILURE_LIMIT = env_number("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_number("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -193,7 +192,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # text is templates/privacy/notices/v<N>.html (2: retention, who sees what, keep-clips opt-in).
 CURRENT_CONSENT_VERSION = 2
 # An open visit started less than this long ago is continued instead of starting a new one.
-VISIT_REUSE_WINDOW = timedelta(hours=env_int("VISIT_REUSE_HOURS", 4, minimum=1))
+VISIT_REUSE_WINDOW = timedelta(hours=env_number("VISIT_REUSE_HOURS", 4, minimum=1))
 
 # --- E-mail -------------------------------------------------------------------------------
 
@@ -247,21 +246,21 @@ MODEL_FILE = env_path(
 # visitor's first frame does not wait for it; /healthz says "loaded" once done.
 LIVE_MODEL_PRELOAD = env_bool("LIVE_MODEL_PRELOAD", True)
 # Threads that run the model for live camera frames, per process (default: one per core).
-LIVE_INFERENCE_THREADS = env_int("LIVE_INFERENCE_THREADS", 0, minimum=0)
+LIVE_INFERENCE_THREADS = env_number("LIVE_INFERENCE_THREADS", 0, minimum=0)
 # Live camera sockets search the whole frame for faces only every this many frames and
 # otherwise only around the faces of the previous frame (ml.inference.FaceTracker);
 # 1 searches every frame in full (slower: see docs/scaling.md).
-LIVE_FULL_DETECTION_EVERY = env_int("LIVE_FULL_DETECTION_EVERY", 10, minimum=1)
+LIVE_FULL_DETECTION_EVERY = env_number("LIVE_FULL_DETECTION_EVERY", 10, minimum=1)
 # While a camera shows no face, only every this many frames are searched (1: every frame).
-LIVE_IDLE_DETECTION_EVERY = env_int("LIVE_IDLE_DETECTION_EVERY", 3, minimum=1)
+LIVE_IDLE_DETECTION_EVERY = env_number("LIVE_IDLE_DETECTION_EVERY", 3, minimum=1)
 # Smallest face searched for on the camera page, in percent of the frame's shorter side: a
 # visitor in front of their own camera fills far more; smaller faces cost search time.
-LIVE_MIN_FACE_PERCENT = env_int("LIVE_MIN_FACE_PERCENT", 20, minimum=1)
+LIVE_MIN_FACE_PERCENT = env_number("LIVE_MIN_FACE_PERCENT", 20, minimum=1)
 # A live frame that has waited longer than this for an inference thread is not analysed: the
 # page is told "skipped" and sends its next frame. Under overload this sheds frames instead
 # of queueing them, so every answer stays fresh (docs/scaling.md). 0: never skip. Fractions
 # are allowed (0.5).
-LIVE_MAX_FRAME_WAIT_MS = env_float("LIVE_MAX_FRAME_WAIT_MS", 60.0, minimum=0)
+LIVE_MAX_FRAME_WAIT_MS = env_number("LIVE_MAX_FRAME_WAIT_MS", 60.0, minimum=0)
 
 # --- Recommendations (recommendations/) ---------------------------------------------------
 
@@ -272,17 +271,17 @@ LIVE_MAX_FRAME_WAIT_MS = env_float("LIVE_MAX_FRAME_WAIT_MS", 60.0, minimum=0)
 # --- Recorded clips (emotions/clips.py) ---------------------------------------------------
 
 # Largest upload accepted, in bytes; bigger requests are refused before they are read.
-CLIP_MAX_BYTES = env_int("CLIP_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+CLIP_MAX_BYTES = env_number("CLIP_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
 # Longest clip accepted, in seconds of video.
-CLIP_MAX_SECONDS = env_int("CLIP_MAX_SECONDS", 300, minimum=1)
+CLIP_MAX_SECONDS = env_number("CLIP_MAX_SECONDS", 300, minimum=1)
 # Frames analysed per second of video.
-CLIP_SAMPLE_FPS = env_int("CLIP_SAMPLE_FPS", 2, minimum=1)
+CLIP_SAMPLE_FPS = env_number("CLIP_SAMPLE_FPS", 2, minimum=1)
 # Private: outside MEDIA_ROOT, never served by URL. Files are deleted after analysis unless
 # the visitor opted in to keep them.
 CLIP_STORAGE_ROOT = env_path("CLIP_STORAGE_ROOT", BASE_DIR / "private" / "clips", base_dir=BASE_DIR)
 # A worker renews its lease on a clip with each progress update; a lease older than this is
 # stale (the worker died) and a redelivered task takes the clip over.
-CLIP_LEASE_SECONDS = env_int("CLIP_LEASE_SECONDS", 60, minimum=5)
+CLIP_LEASE_SECONDS = env_number("CLIP_LEASE_SECONDS", 60, minimum=5)
 
 # --- Partner API (museum_site/api) --------------------------------------------------------
 
@@ -353,20 +352,20 @@ CACHES = {
     },
 }
 # Largest image POST /api/v1/analyse/ accepts (bytes); bigger ones get 413.
-API_MAX_IMAGE_BYTES = env_int("API_MAX_IMAGE_BYTES", 5 * 1024 * 1024, minimum=1024)
+API_MAX_IMAGE_BYTES = env_number("API_MAX_IMAGE_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 # --- Privacy (museum_site/privacy) --------------------------------------------------------
 
 # Retention: readings (and clip rows) older than this are deleted, clip videos after
 # CLIPS_RETENTION_DAYS even when kept. Both appear in the consent notice.
-READINGS_RETENTION_DAYS = env_int("READINGS_RETENTION_DAYS", 365, minimum=1)
-CLIPS_RETENTION_DAYS = env_int("CLIPS_RETENTION_DAYS", 30, minimum=1)
+READINGS_RETENTION_DAYS = env_number("READINGS_RETENTION_DAYS", 365, minimum=1)
+CLIPS_RETENTION_DAYS = env_number("CLIPS_RETENTION_DAYS", 30, minimum=1)
 
 # --- Staff reports (museum_site/reports) --------------------------------------------------
 
 # k of the reports' privacy threshold: a group (exhibit, hall, day or week) with fewer distinct
 # visitors than this is shown as hidden and left out of CSV exports.
-REPORTS_MIN_GROUP_SIZE = env_int("REPORTS_MIN_GROUP_SIZE", 5, minimum=1)
+REPORTS_MIN_GROUP_SIZE = env_number("REPORTS_MIN_GROUP_SIZE", 5, minimum=1)
 
 # --- Periodic tasks (run `celery -A museum_site beat` beside the workers) ----------------
 
@@ -423,7 +422,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
+    SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,12 @@ import pytest
 import torch
 
 from ml.data import load_npz
-from ml.presets import FaceBatchTrainPreset, FaceEvalPreset, FaceTrainPreset
+from ml.presets import FaceAugmentation, FaceBatchTrainPreset, FaceEvalPreset, FaceTrainPreset
 
 VAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fer2013" / "val.npz"
-NOTHING = dict(flip_p=0.0, degrees=0.0, translate=0.0, scale=(1.0, 1.0), jitter=0.0, erase_p=0.0)
+NOTHING = FaceAugmentation(
+    flip_p=0.0, degrees=0.0, translate=0.0, scale=(1.0, 1.0), jitter=0.0, erase_p=0.0
+)
 
 
 def _faces(n: int = 64, seed: int = 0) -> torch.Tensor:
@@ -23,9 +26,17 @@ def _faces(n: int = 64, seed: int = 0) -> torch.Tensor:
 
 def test_with_every_augmentation_off_it_only_normalises() -> None:
     faces = _faces()
-    out = FaceBatchTrainPreset(**NOTHING)(faces)
+    out = FaceBatchTrainPreset(augmentation=NOTHING)(faces)
     assert out.shape == faces.shape and out.dtype == torch.float32
     assert torch.allclose(out, FaceEvalPreset()(faces), atol=1e-4)
+
+
+def test_the_per_face_preset_takes_the_same_parameters() -> None:
+    faces = _faces(8)
+    plain = FaceTrainPreset(augmentation=NOTHING)
+    assert all(torch.allclose(plain(face), FaceEvalPreset()(face), atol=1e-6) for face in faces)
+    erasing = FaceTrainPreset(augmentation=replace(NOTHING, erase_p=1.0))
+    assert all(bool((erasing(face) == 0).any()) for face in torch.full_like(faces, 255))
 
 
 def test_a_seeded_generator_repeats_and_another_seed_differs() -> None:
@@ -40,7 +51,7 @@ def test_a_seeded_generator_repeats_and_another_seed_differs() -> None:
 
 def test_it_mirrors_about_half_the_faces() -> None:
     faces = _faces(200)
-    out = FaceBatchTrainPreset(**{**NOTHING, "flip_p": 0.5})(
+    out = FaceBatchTrainPreset(augmentation=replace(NOTHING, flip_p=0.5))(
         faces, torch.Generator().manual_seed(0)
     )
     plain, mirrored = FaceEvalPreset()(faces), FaceEvalPreset()(faces.flip(-1))
@@ -54,7 +65,7 @@ def test_it_shifts_faces_by_at_most_the_translate_share() -> None:
     """A bright square's centre moves by up to 8 % of 48 pixels (3.84), and does move."""
     faces = torch.zeros(100, 1, 48, 48, dtype=torch.uint8)
     faces[:, :, 20:28, 20:28] = 255
-    out = FaceBatchTrainPreset(**{**NOTHING, "translate": 0.08})(
+    out = FaceBatchTrainPreset(augmentation=replace(NOTHING, translate=0.08))(
         faces, torch.Generator().manual_seed(0)
     )
     weight = out[:, 0] - out[:, 0].amin()
@@ -70,7 +81,7 @@ def test_it_rotates_by_at_most_the_given_degrees() -> None:
     """A horizontal bar through the centre turns by up to 12 degrees (image axes)."""
     faces = torch.zeros(100, 1, 48, 48, dtype=torch.uint8)
     faces[:, :, 23:25, 4:44] = 255
-    out = FaceBatchTrainPreset(**{**NOTHING, "degrees": 12.0})(
+    out = FaceBatchTrainPreset(augmentation=replace(NOTHING, degrees=12.0))(
         faces, torch.Generator().manual_seed(0)
     )
     weight = (out[:, 0] - out[:, 0].amin()).clamp(min=0)
@@ -86,7 +97,7 @@ def test_it_rotates_by_at_most_the_given_degrees() -> None:
 
 def test_it_erases_one_rectangle_of_two_to_fifteen_percent() -> None:
     faces = torch.full((200, 1, 48, 48), 255, dtype=torch.uint8)  # normalised: never 0
-    out = FaceBatchTrainPreset(**{**NOTHING, "erase_p": 1.0})(
+    out = FaceBatchTrainPreset(augmentation=replace(NOTHING, erase_p=1.0))(
         faces, torch.Generator().manual_seed(0)
     )
     erased = out[:, 0] == 0
@@ -96,7 +107,7 @@ def test_it_erases_one_rectangle_of_two_to_fifteen_percent() -> None:
         assert int(mask.sum()) == height * width  # one filled rectangle
         assert rows[-1] - rows[0] + 1 == height and cols[-1] - cols[0] + 1 == width
         assert 0.015 * 48 * 48 <= height * width <= 0.16 * 48 * 48
-    half = FaceBatchTrainPreset(**{**NOTHING, "erase_p": 0.5})(
+    half = FaceBatchTrainPreset(augmentation=replace(NOTHING, erase_p=0.5))(
         faces, torch.Generator().manual_seed(0)
     )
     assert 70 < int((half[:, 0] == 0).any(2).any(1).sum()) < 130

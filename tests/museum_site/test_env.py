@@ -9,9 +9,8 @@ from museum_site.env import (
     env_bool,
     env_database,
     env_email,
-    env_float,
-    env_int,
     env_list,
+    env_number,
     env_path,
     env_secret,
     env_str,
@@ -39,23 +38,24 @@ def test_it_rejects_booleans_it_does_not_understand():
 
 
 def test_it_parses_integers_with_a_lower_bound():
-    assert env_int("N", 3, environ_={}) == 3
-    assert env_int("N", 3, environ_={"N": "42"}) == 42
+    assert env_number("N", 3, environ_={}) == 3
+    assert env_number("N", 3, environ_={"N": "42"}) == 42
     with pytest.raises(ImproperlyConfigured, match="not an integer"):
-        env_int("N", 3, environ_={"N": "4.5"})
+        env_number("N", 3, environ_={"N": "4.5"})
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
-        env_int("N", 3, minimum=1, environ_={"N": "0"})
+        env_number("N", 3, minimum=1, environ_={"N": "0"})
 
 
 def test_it_parses_decimal_numbers_with_a_lower_bound():
-    assert env_float("X", 60.0, environ_={}) == 60.0
-    assert env_float("X", 60.0, environ_={"X": "0.5"}) == 0.5
-    assert env_float("X", 60.0, environ_={"X": "7"}) == 7.0
+    assert env_number("X", 60.0, environ_={}) == 60.0
+    assert env_number("X", 60.0, environ_={"X": "0.5"}) == 0.5
+    assert isinstance(env_number("X", 60.0, environ_={"X": "7"}), float)
+    assert isinstance(env_number("N", 3, environ_={"N": "7"}), int)
     for bad in ("fast", "nan", "inf"):
         with pytest.raises(ImproperlyConfigured, match="X=.* is not a number"):
-            env_float("X", 60.0, environ_={"X": bad})
+            env_number("X", 60.0, environ_={"X": bad})
     with pytest.raises(ImproperlyConfigured, match="must be at least 0"):
-        env_float("X", 60.0, minimum=0, environ_={"X": "-1"})
+        env_number("X", 60.0, minimum=0, environ_={"X": "-1"})
 
 
 def test_it_splits_lists_and_drops_blanks():
