@@ -120,52 +120,46 @@ class FaceBatchTrainPreset(_AugmentingPreset):
     Random numbers come from ``generator`` (on the batch's device), so a seeded run repeats.
     """
 
-    @staticmethod
-    def _uniform(
-        low: float, high: float, n: int, like: torch.Tensor, generator: torch.Generator | None
-    ) -> torch.Tensor:
-        return low + (high - low) * torch.rand(n, device=like.device, generator=generator)
-
     def __call__(
         self, images: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         n, _, height, width = images.shape
         aug = self.augmentation
         x = images.float() / 255.0
-        uniform = self._uniform
 
-        flip = uniform(0, 1, n, x, generator) < aug.flip_p
+        def uniform(low: float, high: float) -> torch.Tensor:  # one draw per face
+            return low + (high - low) * torch.rand(n, device=images.device, generator=generator)
+
+        flip = uniform(0, 1) < aug.flip_p
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
 
         # Forward map out = s R(a) in + t; grid_sample wants its inverse, in [-1, 1] units
         # (a shift of `translate` of the width is 2 * translate there).
-        angle = torch.deg2rad(uniform(-aug.degrees, aug.degrees, n, x, generator))
-        zoom = uniform(*aug.scale, n, x, generator)
-        shift = torch.stack(
-            [uniform(-aug.translate, aug.translate, n, x, generator) * 2 for _ in range(2)], 1
-        )
+        angle = torch.deg2rad(uniform(-aug.degrees, aug.degrees))
+        zoom = uniform(*aug.scale)
+        shift = torch.stack([uniform(-aug.translate, aug.translate) * 2 for _ in range(2)], 1)
         cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
         inverse = torch.stack([torch.stack([cos, sin], 1), torch.stack([-sin, cos], 1)], 1)
         offset = -(inverse @ shift.unsqueeze(-1))
         grid = F.affine_grid(torch.cat([inverse, offset], 2), list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
-        brightness = uniform(1 - aug.jitter, 1 + aug.jitter, n, x, generator)
+        brightness = uniform(1 - aug.jitter, 1 + aug.jitter)
         x = (x * brightness[:, None, None, None]).clamp(0, 1)
-        contrast = uniform(1 - aug.jitter, 1 + aug.jitter, n, x, generator)[:, None, None, None]
+        contrast = uniform(1 - aug.jitter, 1 + aug.jitter)[:, None, None, None]
         grey = x.mean(dim=(1, 2, 3), keepdim=True)
         x = ((x - grey) * contrast + grey).clamp(0, 1)
 
         x = self.normalise.normalise_float(x)
 
         # Random erasing: one rectangle per chosen face, set to 0 (the mean after normalising).
-        area = uniform(*aug.erase_scale, n, x, generator) * height * width
-        log_ratio = uniform(*(math.log(r) for r in aug.erase_ratio), n, x, generator)
+        area = uniform(*aug.erase_scale) * height * width
+        log_ratio = uniform(*(math.log(r) for r in aug.erase_ratio))
         ratio = torch.exp(log_ratio)
         box_h = torch.sqrt(area * ratio).round().clamp(1, height)
         box_w = torch.sqrt(area / ratio).round().clamp(1, width)
-        top = (uniform(0, 1, n, x, generator) * (height - box_h + 1)).floor()
-        left = (uniform(0, 1, n, x, generator) * (width - box_w + 1)).floor()
+        top = (uniform(0, 1) * (height - box_h + 1)).floor()
+        left = (uniform(0, 1) * (width - box_w + 1)).floor()
         rows = torch.arange(height, device=x.device)[None, :, None]
         cols = torch.arange(width, device=x.device)[None, None, :]
         inside = (
@@ -174,5 +168,5 @@ class FaceBatchTrainPreset(_AugmentingPreset):
             & (cols >= left[:, None, None])
             & (cols < (left + box_w)[:, None, None])
         )
-        erase = (uniform(0, 1, n, x, generator) < aug.erase_p)[:, None, None]
+        erase = (uniform(0, 1) < aug.erase_p)[:, None, None]
         return x.masked_fill((inside & erase).unsqueeze(1), 0.0)

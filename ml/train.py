@@ -22,6 +22,7 @@ and augmentation in a DataLoader worker so it overlaps the maths.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import random
@@ -365,11 +366,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     augment_rng = torch.Generator(device).manual_seed(args.seed)
     augment = None
     if args.augment == "device":
-        batch_preset = FaceBatchTrainPreset(**eval_preset.params())
-
-        def augment(images: torch.Tensor) -> torch.Tensor:
-            return batch_preset(images, augment_rng)
-
+        augment = functools.partial(
+            FaceBatchTrainPreset(**eval_preset.params()), generator=augment_rng
+        )
         train_set = FaceDataset(train_faces)  # uint8 faces; the device augments each batch
     else:
         train_set = FaceDataset(train_faces, FaceTrainPreset(**eval_preset.params()))

@@ -86,6 +86,16 @@ def sign_in(driver, base_url: str, user, next_path: str) -> None:
     WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(next_path))
 
 
+def stop_camera(driver) -> None:
+    """Press Stop and wait for the page to say the camera is off."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.ID, "camera-stop").click()
+    status = driver.find_element(By.ID, "camera-status")
+    WebDriverWait(driver, 10).until(lambda d: status.get_attribute("data-state") == "off")
+
+
 def test_it_shows_live_emotions_in_chromium_and_saves_the_readings(
     daphne_server, real_passwords, fake_webcam, visitor, exhibit
 ) -> None:
@@ -113,9 +123,7 @@ def test_it_shows_live_emotions_in_chromium_and_saves_the_readings(
         assert len(state["bars"]) == 7
         assert sum(state["bars"]) == pytest.approx(1, abs=0.01)
 
-        driver.find_element(By.ID, "camera-stop").click()
-        status = driver.find_element(By.ID, "camera-status")
-        WebDriverWait(driver, 10).until(lambda d: status.get_attribute("data-state") == "off")
+        stop_camera(driver)
         assert driver.find_element(By.ID, "camera-start").is_displayed()
         # The page ran under the site's Content-Security-Policy without a violation, and the
         # camera script without an error (a missing favicon is not our business).
@@ -216,7 +224,5 @@ def test_the_page_carries_on_while_the_server_sheds_every_frame(
         assert state["status"] == "analysing"
         assert state["faces"] == "0" and state["emotion"] not in EMOTIONS
         assert not driver.find_element(By.ID, "camera-error").is_displayed()
-        driver.find_element(By.ID, "camera-stop").click()
-        status = driver.find_element(By.ID, "camera-status")
-        WebDriverWait(driver, 10).until(lambda d: status.get_attribute("data-state") == "off")
+        stop_camera(driver)
     assert not EmotionReading.objects.filter(visitor__user=visitor).exists()
