@@ -231,6 +231,17 @@ def export_model(
     }
 
 
+def _seconds(text: str) -> float:
+    """--time-limit: a finite number of seconds, 0 (no limit) or more."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return seconds
+
+
 def get_args_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Train the facial-expression CNN.")
     p.add_argument(
@@ -252,7 +263,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=70, help="default: 70")
     p.add_argument(
         "--time-limit",
-        type=float,
+        type=_seconds,
         default=0,
         help="seconds this invocation may train: after each epoch, --epochs is lowered to what "
         "fits at the speed measured so far and the schedule shortened to match (0: no limit)",

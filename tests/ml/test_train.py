@@ -129,6 +129,16 @@ def test_the_schedule_follows_a_shortened_run() -> None:
     assert lr_lambda(20) == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("bad", ["-5", "soon", "inf", "nan"])
+def test_a_bad_time_limit_is_a_clear_error(bad: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        get_args_parser().parse_args(["--time-limit", bad])
+    assert exit_info.value.code == 2
+    assert (
+        f"--time-limit: {bad!r} is not a number of seconds (0 or more)" in capsys.readouterr().err
+    )
+
+
 def test_a_time_limit_shortens_the_run(tiny_npz: Path, tmp_path: Path, capsys) -> None:
     """A limit that one epoch already spends: the run stops after it instead of going on to
     --epochs, and the checkpoint records the fitted length."""
