@@ -1,17 +1,26 @@
 """Face datasets in three layouts, all returned as 48x48 uint8 grayscale arrays.
 
-1. ``.npz`` as in ``shared/data/fer2013`` (keys ``images``, ``labels``, ``classes``);
+1. ``.npz`` as in ``shared/data/fer2013`` (keys ``images``, ``labels``, ``classes``), also
+   xz-compressed as ``.npz.xz`` (``python -m ml.data pack`` writes one: FER-2013's training
+   faces in 52 MB instead of 63, small enough to travel with the repository to a GPU machine);
 2. the original Kaggle ``fer2013.csv`` (columns ``emotion,pixels,Usage``), optionally one ``Usage``;
 3. an image folder ``<root>/<class name>/*.png|jpg`` of any size, colour or gray.
 
 Whatever the layout, labels are indices into :data:`ml.EMOTIONS`, so a folder that names only
 some classes, or a file that lists them in another order, is remapped. A file that cannot be
 read raises :class:`DatasetError` naming the file.
+
+Command line: ``python -m ml.data info PATH`` counts a data set's faces per class;
+``python -m ml.data pack PATH OUT.npz.xz`` writes any layout as one compressed ``.npz.xz``.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import io
+import lzma
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +42,12 @@ __all__ = [
     "load_fer_csv",
     "load_image_folder",
     "load_npz",
+    "pack_npz_xz",
     "stratified_split",
 ]
 
 FACE_SIZE = 48
+NPZ_XZ_SUFFIX = ".npz.xz"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})
 
 
@@ -86,10 +97,17 @@ def _class_index(name: str, source: str) -> int:
 
 
 def load_npz(path: str | Path) -> FaceArrays:
-    """Read the ``shared/data`` layout: ``images`` (N,48,48) uint8, ``labels``, ``classes``."""
+    """Read the ``shared/data`` layout: ``images`` (N,48,48) uint8, ``labels``, ``classes``.
+
+    A name ending in ``.npz.xz`` is decompressed in memory first (see :func:`pack_npz_xz`).
+    """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        source: Path | io.BytesIO = path
+        if path.name.endswith(NPZ_XZ_SUFFIX):
+            with lzma.open(path) as compressed:
+                source = io.BytesIO(compressed.read())
+        with np.load(source, allow_pickle=False) as archive:
             missing = {"images", "labels"} - set(archive.files)
             if missing:
                 raise DatasetError(f"{path}: missing keys {sorted(missing)}")
@@ -100,7 +118,7 @@ def load_npz(path: str | Path) -> FaceArrays:
             )
     except DatasetError:
         raise
-    except (OSError, ValueError, EOFError) as exc:  # zipfile.BadZipFile is an OSError subclass
+    except (OSError, ValueError, EOFError, lzma.LZMAError) as exc:  # BadZipFile is an OSError
         raise DatasetError(f"{path}: not a readable .npz file ({exc})") from exc
     if len(classes) != len(EMOTIONS) or list(classes) != list(EMOTIONS):
         mapping = np.array([_class_index(c, str(path)) for c in classes])
@@ -177,11 +195,37 @@ def load_faces(path: str | Path, usage: str | None = None) -> FaceArrays:
         return load_image_folder(path)
     if not path.exists():
         raise DatasetError(f"{path}: no such file or directory")
-    if path.suffix == ".npz":
+    if path.suffix == ".npz" or path.name.endswith(NPZ_XZ_SUFFIX):
         return load_npz(path)
     if path.suffix == ".csv":
         return load_fer_csv(path, usage=usage)
-    raise DatasetError(f"{path}: unsupported layout (expected a .npz, a .csv or a folder)")
+    raise DatasetError(
+        f"{path}: unsupported layout (expected a .npz, a .npz.xz, a .csv or a folder)"
+    )
+
+
+def pack_npz_xz(faces: FaceArrays, output: str | Path) -> Path:
+    """Write ``faces`` as an xz-compressed ``.npz`` that :func:`load_npz` reads back.
+
+    The same faces in the same order (so ``stratified_split`` keeps out the same hold-out),
+    labels in :data:`ml.EMOTIONS` order. The arrays are stored uncompressed inside and the
+    whole archive is compressed with xz at its strongest preset: on FER-2013's training split
+    that is 52 MB, where the zip deflate of ``np.savez_compressed`` gives 63 MB. It takes about
+    a minute of one core; reading it back about a second.
+    """
+    output = Path(output)
+    if not output.name.endswith(NPZ_XZ_SUFFIX):
+        raise ValueError(f"{output}: the name must end in {NPZ_XZ_SUFFIX}")
+    archive = io.BytesIO()
+    np.savez(archive, images=faces.images, labels=faces.labels, classes=np.array(EMOTIONS))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    # Written beside the target and renamed, so an interrupted pack leaves no half file
+    # that looks finished.
+    with lzma.open(partial, "wb", preset=9 | lzma.PRESET_EXTREME) as compressed:
+        compressed.write(archive.getbuffer())
+    partial.replace(output)
+    return output
 
 
 def stratified_split(
@@ -221,3 +265,37 @@ class FaceDataset(Dataset):
         if self.transform is not None:
             image = self.transform(image)
         return image, int(self.labels[index])
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Inspect or pack face data sets.")
+    commands = p.add_subparsers(dest="command", required=True)
+    info = commands.add_parser("info", help="count the faces per class")
+    info.add_argument("data", help=".npz, .npz.xz, fer2013 .csv or image folder")
+    pack = commands.add_parser("pack", help="write the faces as one xz-compressed .npz.xz")
+    pack.add_argument("data", help=".npz, .npz.xz, fer2013 .csv or image folder")
+    pack.add_argument("output", help="the file to write, ending in .npz.xz")
+    for command in (info, pack):
+        command.add_argument("--usage", default=None, help="csv only: rows with this Usage")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_args_parser().parse_args(argv)
+    try:
+        faces = load_faces(args.data, usage=args.usage)
+        if args.command == "pack":
+            output = pack_npz_xz(faces, args.output)
+    except (DatasetError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    per_class = zip(EMOTIONS, faces.class_counts(), strict=True)
+    counts = ", ".join(f"{name} {n}" for name, n in per_class)
+    print(f"{faces.source}: {len(faces)} faces ({counts})")
+    if args.command == "pack":
+        print(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,8 +16,10 @@ from ml.data import (
     load_fer_csv,
     load_image_folder,
     load_npz,
+    pack_npz_xz,
     stratified_split,
 )
+from ml.data import main as data_main
 from ml.presets import FaceEvalPreset, FaceTrainPreset
 
 
@@ -125,3 +127,51 @@ def test_it_augments_and_normalises_faces(tiny_npz: Path) -> None:
     eval_image, _ = FaceDataset(faces, FaceEvalPreset())[3]
     expected = (faces.images[3] / 255.0 - FaceEvalPreset().mean) / FaceEvalPreset().std
     assert np.allclose(eval_image[0].numpy(), expected, atol=1e-5)
+
+
+def test_a_packed_npz_xz_reads_back_as_the_same_faces_in_the_same_order(
+    tiny_npz: Path, tmp_path: Path
+) -> None:
+    packed = pack_npz_xz(load_npz(tiny_npz), tmp_path / "lease" / "tiny.npz.xz")
+    assert packed.read_bytes()[:6] == b"\xfd7zXZ\x00"  # an xz stream, not a plain .npz
+    original, restored = load_npz(tiny_npz), load_faces(packed)
+    np.testing.assert_array_equal(restored.images, original.images)
+    np.testing.assert_array_equal(restored.labels, original.labels)
+    assert not list(packed.parent.glob("*.partial"))
+    # the same order, so ml.train keeps out the same hold-out
+    assert [a.tolist() for a in stratified_split(restored.labels, 0.2)] == [
+        a.tolist() for a in stratified_split(original.labels, 0.2)
+    ]
+
+
+def test_pack_refuses_a_name_that_load_faces_would_not_read(tiny_npz: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"must end in \.npz\.xz"):
+        pack_npz_xz(load_npz(tiny_npz), tmp_path / "tiny.xz")
+    assert not list(tmp_path.glob("tiny.xz*"))
+
+
+def test_it_names_the_file_when_an_npz_xz_is_broken(tiny_npz: Path, tmp_path: Path) -> None:
+    not_xz = tmp_path / "plain.npz.xz"
+    not_xz.write_bytes(tiny_npz.read_bytes())
+    with pytest.raises(DatasetError, match=r"plain\.npz\.xz: not a readable \.npz"):
+        load_faces(not_xz)
+    truncated = tmp_path / "truncated.npz.xz"
+    whole = pack_npz_xz(load_npz(tiny_npz), tmp_path / "whole.npz.xz").read_bytes()
+    truncated.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DatasetError, match=r"truncated\.npz\.xz: not a readable \.npz"):
+        load_faces(truncated)
+
+
+def test_the_command_line_counts_and_packs(
+    tiny_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert data_main(["info", str(tiny_npz)]) == 0
+    assert "70 faces (angry 10, disgust 10, fear 10, happy 10" in capsys.readouterr().out
+    output = tmp_path / "packed.npz.xz"
+    assert data_main(["pack", str(tiny_npz), str(output)]) == 0
+    assert f"wrote {output}" in capsys.readouterr().out
+    assert len(load_faces(output)) == 70
+    assert data_main(["info", str(tmp_path / "missing.npz")]) == 2
+    assert "missing.npz: no such file" in capsys.readouterr().err
+    assert data_main(["pack", str(tiny_npz), str(tmp_path / "out.npz")]) == 2
+    assert "must end in .npz.xz" in capsys.readouterr().err
