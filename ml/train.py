@@ -3,6 +3,7 @@
     python -m ml.train --data ../shared/data/fer2013/train.npz --output-dir runs/emotionnet
     python -m ml.train ... --resume runs/emotionnet/checkpoint.pth     # continue after a stop
     python -m ml.train ... --test-only --resume runs/emotionnet/checkpoint.pth
+    python -m ml.train ... --portable-checkpoint ml/weights/in_progress/run.pth  # to commit
     python -m ml.train ... --init-weights ml/weights/emotion_cnn.pt \
         --teacher ml/weights/emotion_cnn.pt        # a second cycle distilled from the first
     python -m ml.train ... --seed 1 --output-dir runs/seed1   # an independent run, same hold-out
@@ -12,7 +13,10 @@ A stratified ``--holdout`` share of the training file is kept out for early stop
 report split (``val.npz``) is never looked at while training. Every epoch writes
 ``checkpoint.pth`` (model, EMA, optimizer, scheduler, epoch, args) and, when the hold-out
 accuracy improves, ``best.pt``: the exported model file the platform loads
-(see :func:`ml.utils.load_weights`).
+(see :func:`ml.utils.load_weights`). ``--portable-checkpoint`` also writes a third-size copy
+without the optimizer's momentum and the EMA, small enough to commit, so that a schedule
+longer than one session (whose ``runs/`` does not survive it) goes on in the next; resuming
+from it restarts both from the weights (see :func:`portable_checkpoint`).
 
 Speed on CPU: channels-last tensors, bfloat16 autocast (``--amp``, 2.5x faster on CPUs with
 AVX512-BF16/AMX, and on by default only there: emulated bfloat16 is 6x slower than fp32)
@@ -53,6 +57,7 @@ __all__ = [
     "get_args_parser",
     "load_data",
     "main",
+    "portable_checkpoint",
     "train_one_epoch",
 ]
 
@@ -98,6 +103,15 @@ def fit_epochs_to_time(requested: int, epochs_done: int, elapsed: float, time_li
         return requested
     more = int(max(time_limit - elapsed, 0.0) // (elapsed / epochs_done))
     return max(epochs_done, min(requested, epochs_done + more))
+
+
+def portable_checkpoint(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """``checkpoint`` without the optimizer's momentum buffers and the EMA of the weights:
+    a third of the size (one copy of the weights instead of three). Resuming from it loses
+    almost nothing: SGD's momentum (0.9) rebuilds within a few dozen steps and the EMA
+    (0.999 per step, about five epochs' memory) restarts from the weights; the schedule, the
+    epoch, the history and the random generators carry over as they are."""
+    return {**checkpoint, "optimizer": None, "ema": None, "portable": True}
 
 
 def distillation_loss(
@@ -335,7 +349,19 @@ def get_args_parser() -> argparse.ArgumentParser:
         "of them trained on (default: 0)",
     )
     p.add_argument("--output-dir", default="runs/emotionnet", help="default: %(default)s")
-    p.add_argument("--resume", default="", help="checkpoint.pth to continue from")
+    p.add_argument(
+        "--resume",
+        default="",
+        help="checkpoint.pth (or a --portable-checkpoint file) to continue from",
+    )
+    p.add_argument(
+        "--portable-checkpoint",
+        default="",
+        metavar="FILE",
+        help="every epoch, also write to FILE a copy of checkpoint.pth without momentum and "
+        "EMA (a third of the size) to commit, so that --resume FILE continues the run in "
+        "another session",
+    )
     p.add_argument(
         "--test-only", action="store_true", help="only evaluate --resume on the hold-out"
     )
@@ -444,13 +470,30 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume:
         checkpoint = torch.load(args.resume, map_location="cpu", weights_only=False)
         model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        if checkpoint.get("optimizer"):
+            optimizer.load_state_dict(checkpoint["optimizer"])
         scheduler.load_state_dict(checkpoint["lr_scheduler"])
+        # The schedule sets the learning rate at its next step; a portable checkpoint brings
+        # no optimizer state, so set the resumed step's rate now rather than warm-up's first.
+        for group, lr in zip(optimizer.param_groups, scheduler.get_last_lr(), strict=True):
+            group["lr"] = lr
         if ema is not None and checkpoint.get("ema"):
             ema.load_state_dict(checkpoint["ema"])
+        if checkpoint.get("portable"):
+            # A fresh AveragedModel copies the weights at its first update: the EMA restarts.
+            print("portable checkpoint: momentum and EMA restart from the weights", flush=True)
         start_epoch = checkpoint["epoch"] + 1
         best_acc = checkpoint.get("best_acc", 0.0)
         history = checkpoint.get("history", [])
+        if best_acc and not (output_dir / "best.pt").exists():
+            # Resumed into another directory (the next session's): the earlier best file
+            # stayed behind, so track the best afresh, or this run would never write one.
+            print(
+                f"no best.pt in {output_dir}: the best epoch is tracked afresh (earlier best "
+                f"{best_acc:.4f}, in the history)",
+                flush=True,
+            )
+            best_acc = 0.0
         if "rng" in checkpoint:
             torch.set_rng_state(checkpoint["rng"])
             generator.set_state(checkpoint["loader_rng"])
@@ -529,23 +572,23 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             save_atomic(
                 export_model(candidates[chosen], args, eval_preset, metrics), output_dir / "best.pt"
             )
-        save_atomic(
-            {
-                "model": model.state_dict(),
-                "ema": ema.state_dict() if ema is not None else None,
-                "optimizer": optimizer.state_dict(),
-                "lr_scheduler": scheduler.state_dict(),
-                "epoch": epoch,
-                "args": args,
-                "best_acc": best_acc,
-                "history": history,
-                "rng": torch.get_rng_state(),
-                "loader_rng": generator.get_state(),
-                "augment_rng": augment_rng.get_state(),
-                "augment_rng_device": device.type,
-            },
-            output_dir / "checkpoint.pth",
-        )
+        checkpoint = {
+            "model": model.state_dict(),
+            "ema": ema.state_dict() if ema is not None else None,
+            "optimizer": optimizer.state_dict(),
+            "lr_scheduler": scheduler.state_dict(),
+            "epoch": epoch,
+            "args": args,
+            "best_acc": best_acc,
+            "history": history,
+            "rng": torch.get_rng_state(),
+            "loader_rng": generator.get_state(),
+            "augment_rng": augment_rng.get_state(),
+            "augment_rng_device": device.type,
+        }
+        save_atomic(checkpoint, output_dir / "checkpoint.pth")
+        if args.portable_checkpoint:
+            save_atomic(portable_checkpoint(checkpoint), args.portable_checkpoint)
         print(
             f"epoch {epoch:3d}  loss {stats['loss']:.4f}  train {stats['train_acc']:.4f}  "
             + "  ".join(f"holdout[{k}] {v[0]:.4f}" for k, v in scores.items())

@@ -52,6 +52,43 @@ def test_it_resumes_from_the_last_checkpoint(tiny_npz: Path, tmp_path: Path) -> 
     assert report["n"] == 14 and 0.0 <= report["accuracy"] <= 1.0
 
 
+def test_a_portable_checkpoint_carries_a_run_into_another_session(
+    tiny_npz: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """--portable-checkpoint: a third-size copy to commit (no momentum, no EMA); a fresh
+    output directory (the next session, whose runs/ is gone) resumes from it at the same
+    epoch and the same point of the schedule as from the full checkpoint."""
+    out, portable = tmp_path / "run", tmp_path / "committed" / "run.pth"
+    main(_args(tiny_npz, out, "--epochs", "2", "--portable-checkpoint", str(portable)))
+    full, slim = (torch.load(f, weights_only=False) for f in (out / "checkpoint.pth", portable))
+    assert slim["epoch"] == full["epoch"] == 1 and slim["portable"]
+    assert slim["optimizer"] is None and slim["ema"] is None
+    assert slim["history"] == full["history"] and slim["lr_scheduler"] == full["lr_scheduler"]
+    assert portable.stat().st_size < 0.5 * (out / "checkpoint.pth").stat().st_size
+
+    first_step_lr: dict[str, float] = {}
+    original_step = torch.optim.SGD.step
+
+    def spy_step(optimizer, *args, **kwargs):
+        first_step_lr.setdefault(current, optimizer.param_groups[0]["lr"])
+        return original_step(optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", spy_step)
+    results = {}
+    for current, source in (("full", out / "checkpoint.pth"), ("portable", portable)):
+        results[current] = main(
+            _args(tiny_npz, tmp_path / current, "--epochs", "3", "--resume", str(source))
+        )
+    printed = capsys.readouterr().out
+    assert "momentum and EMA restart from the weights" in printed
+    assert "the best epoch is tracked afresh" in printed  # so the new directory gets a best.pt
+    assert [row["epoch"] for row in results["portable"]["history"]] == [0, 1, 2]
+    assert first_step_lr["portable"] == pytest.approx(first_step_lr["full"])
+    assert first_step_lr["full"] > 0.001  # mid-schedule, not warm-up's first step
+    model, _, _ = load_weights(tmp_path / "portable" / "best.pt")
+    assert model(torch.zeros(1, 1, 48, 48)).shape == (1, 7)
+
+
 def test_the_hold_out_depends_on_holdout_seed_not_on_seed(tiny_npz: Path, tmp_path: Path) -> None:
     """Runs seeded differently (an ensemble's members) keep out the same faces."""
 
