@@ -480,7 +480,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         if ema is not None and checkpoint.get("ema"):
             ema.load_state_dict(checkpoint["ema"])
         if checkpoint.get("portable"):
-            # A fresh AveragedModel copies the weights at its first update: the EMA restarts.
+            if ema is not None:  # it was built from the random weights; restart it from these
+                ema.module.load_state_dict(model.state_dict())
             print("portable checkpoint: momentum and EMA restart from the weights", flush=True)
         start_epoch = checkpoint["epoch"] + 1
         best_acc = checkpoint.get("best_acc", 0.0)

@@ -10,7 +10,10 @@ import torch
 from torch import nn
 
 from ml import train
+from ml.evaluate import evaluate
 from ml.inference import DEFAULT_MODEL_FILE
+from ml.models import build_model
+from ml.presets import FaceEvalPreset
 from ml.train import distillation_loss, ensemble_logits, get_args_parser, main
 from ml.utils import amp_useful, bf16_is_native, load_weights
 
@@ -87,6 +90,14 @@ def test_a_portable_checkpoint_carries_a_run_into_another_session(
     assert first_step_lr["full"] > 0.001  # mid-schedule, not warm-up's first step
     model, _, _ = load_weights(tmp_path / "portable" / "best.pt")
     assert model(torch.zeros(1, 1, 48, 48)).shape == (1, 7)
+    # --test-only on it scores the carried weights (its EMA is them), not the random ones.
+    args = _args(tiny_npz, out, "--resume", str(portable), "--test-only")
+    carried = main(args)
+    net = build_model("emotionnet", width=8).eval()
+    net.load_state_dict(slim["model"])
+    _, holdout = train.load_data(args)
+    expected = evaluate([(net, FaceEvalPreset())], holdout, amp=args.amp)
+    assert carried["confusion"] == expected["confusion"]
 
 
 def test_the_hold_out_depends_on_holdout_seed_not_on_seed(tiny_npz: Path, tmp_path: Path) -> None:
