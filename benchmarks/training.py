@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.support import FER_VAL  # noqa: E402
-from ml.data import FaceDataset, load_npz  # noqa: E402
+from ml.data import FaceArrays, FaceDataset, load_npz  # noqa: E402
 from ml.models import build_model  # noqa: E402
 from ml.presets import FaceBatchTrainPreset  # noqa: E402
 from ml.train import get_args_parser, train_one_epoch  # noqa: E402
@@ -33,7 +33,7 @@ from ml.utils import bf16_is_native  # noqa: E402
 
 
 def faces_per_second(
-    faces, *, amp: bool, compile_model: bool, steps: int, repeats: int, width: int
+    faces: FaceArrays, *, amp: bool, compile_model: bool, steps: int, repeats: int, width: int
 ) -> tuple[float, float]:
     """(faces/s, seconds of warm-up) for ``steps`` training steps of batch 128 on the CPU."""
     args = get_args_parser().parse_args(

@@ -477,11 +477,12 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         # no optimizer state, so set the resumed step's rate now rather than warm-up's first.
         for group, lr in zip(optimizer.param_groups, scheduler.get_last_lr(), strict=True):
             group["lr"] = lr
-        if ema is not None and checkpoint.get("ema"):
-            ema.load_state_dict(checkpoint["ema"])
-        if checkpoint.get("portable"):
-            if ema is not None:  # it was built from the random weights; restart it from these
+        if ema is not None:
+            if checkpoint.get("ema"):
+                ema.load_state_dict(checkpoint["ema"])
+            else:  # built from the random weights: restart it from the resumed ones instead
                 ema.module.load_state_dict(model.state_dict())
+        if checkpoint.get("portable"):
             print("portable checkpoint: momentum and EMA restart from the weights", flush=True)
         start_epoch = checkpoint["epoch"] + 1
         best_acc = checkpoint.get("best_acc", 0.0)
