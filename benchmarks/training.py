@@ -31,11 +31,14 @@ from ml.presets import FaceBatchTrainPreset  # noqa: E402
 from ml.train import get_args_parser, train_one_epoch  # noqa: E402
 from ml.utils import bf16_is_native  # noqa: E402
 
+# ml.train's own default, so that the benchmark times the batch a real run trains with.
+BATCH_SIZE: int = get_args_parser().get_default("batch_size")
+
 
 def faces_per_second(
     faces: FaceArrays, *, amp: bool, compile_model: bool, steps: int, repeats: int, width: int
 ) -> tuple[float, float]:
-    """(faces/s, seconds of warm-up) for ``steps`` training steps of batch 128 on the CPU."""
+    """(faces/s, seconds of warm-up) for ``steps`` training steps of ``BATCH_SIZE`` on the CPU."""
     args = get_args_parser().parse_args(
         ["--no-progress", "--max-steps", str(steps), "--width", str(width)]
     )
@@ -91,9 +94,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     if args.threads:
         torch.set_num_threads(args.threads)
     faces = load_npz(args.data)
-    faces = faces.subset(np.arange(min(len(faces), (args.steps + 3) * 128)))
+    faces = faces.subset(np.arange(min(len(faces), (args.steps + 3) * BATCH_SIZE)))
     print(
-        f"EmotionNet width {args.width}, batch 128, {torch.get_num_threads()} thread(s), "
+        f"EmotionNet width {args.width}, batch {BATCH_SIZE}, {torch.get_num_threads()} thread(s), "
         f"torch {torch.__version__}"
     )
     results = {}
