@@ -57,6 +57,7 @@ __all__ = [
     "get_args_parser",
     "load_data",
     "main",
+    "mix_batch",
     "portable_checkpoint",
     "train_one_epoch",
 ]
@@ -146,6 +147,46 @@ def ensemble_logits(logits: list[torch.Tensor], temperature: float) -> torch.Ten
     return temperature * (torch.logsumexp(log_probs, dim=0) - math.log(len(logits)))
 
 
+def mix_batch(
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    num_classes: int,
+    rng: random.Random,
+    mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
+    prob: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MixUp (Zhang et al. 2018) or CutMix (Yun et al. 2019) on one batch: every face is
+    blended with another face of the batch (MixUp) or has a box pasted from it (CutMix), and
+    its target becomes the two labels in the same proportion. Returns the images and
+    class-probability targets (one-hot where the batch is left as it is).
+
+    With probability ``prob`` the batch is mixed; when both alphas are set, each mixed batch
+    gets one of the two at random. The proportion comes from Beta(alpha, alpha). ``rng``, a
+    plain :class:`random.Random`, draws everything (kind, proportion, box, pairing), so the
+    mixing is reproducible and its state goes into a checkpoint on any device."""
+    soft = nn.functional.one_hot(targets, num_classes).to(images.dtype)
+    kinds = [(kind, a) for kind, a in (("mixup", mixup_alpha), ("cutmix", cutmix_alpha)) if a > 0]
+    if not kinds or rng.random() >= prob:
+        return images, soft
+    kind, alpha = rng.choice(kinds)
+    lam = rng.betavariate(alpha, alpha)
+    pairing = torch.tensor(rng.sample(range(len(targets)), len(targets)), device=images.device)
+    if kind == "mixup":
+        mixed = images.mul(lam).add_(images[pairing], alpha=1.0 - lam)
+    else:
+        height, width = images.shape[-2:]
+        side = math.sqrt(1.0 - lam)  # the box covers 1 - lam of the face, before clipping
+        cy, cx = rng.randrange(height), rng.randrange(width)
+        half_h, half_w = int(height * side) // 2, int(width * side) // 2
+        y0, y1 = max(cy - half_h, 0), min(cy + half_h, height)
+        x0, x1 = max(cx - half_w, 0), min(cx + half_w, width)
+        mixed = images.clone()
+        mixed[..., y0:y1, x0:x1] = images[pairing][..., y0:y1, x0:x1]
+        lam = 1.0 - (y1 - y0) * (x1 - x0) / (height * width)  # what the clipped box took
+    return mixed, soft.mul(lam).add_(soft[pairing], alpha=1.0 - lam)
+
+
 def train_one_epoch(
     model: nn.Module,
     criterion: nn.Module,
@@ -158,13 +199,17 @@ def train_one_epoch(
     ema: AveragedModel | None = None,
     teachers: list[nn.Module] | None = None,
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    mix_rng: random.Random | None = None,
 ) -> dict[str, float]:
     """One pass over ``loader``; ``augment``, if given, turns each uint8 batch into the
-    network's input on ``device`` (augmentation on the device, not in the workers)."""
+    network's input on ``device`` (augmentation on the device, not in the workers).
+    ``mix_rng`` draws the MixUp/CutMix of ``args`` (see :func:`mix_batch`), if any."""
     model.train()
     amp_dtype = torch.bfloat16 if device.type == "cpu" else torch.float16
     scaler = torch.amp.GradScaler(enabled=args.amp and device.type == "cuda")
     total_loss, correct, seen = 0.0, 0, 0
+    if mix_rng is None:
+        mix_rng = random.Random(f"{args.seed}/{epoch}")  # noqa: S311  (augmentation)
     started = time.perf_counter()
     bar = tqdm(
         loader,
@@ -181,6 +226,20 @@ def train_one_epoch(
             images = augment(images)
         images = images.contiguous(memory_format=torch.channels_last)
         targets = targets.to(device, non_blocking=True)
+        labels = targets
+        if args.mixup_alpha or args.cutmix_alpha:
+            # After the augmentation and before the teacher, which then sees the mixed faces
+            # too ("consistent teaching", Beyer et al. 2022).
+            images, targets = mix_batch(
+                images,
+                targets,
+                len(EMOTIONS),
+                mix_rng,
+                args.mixup_alpha,
+                args.cutmix_alpha,
+                args.mix_prob,
+            )
+            labels = targets.argmax(1)  # the larger share, for the training accuracy
         with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
             if teachers:
                 with torch.inference_mode():
@@ -208,8 +267,8 @@ def train_one_epoch(
         if ema is not None:
             ema.update_parameters(model)
         total_loss += loss.item() * len(targets)
-        correct += (logits.argmax(1) == targets).sum().item()
-        seen += len(targets)
+        correct += (logits.argmax(1) == labels).sum().item()
+        seen += len(labels)
         bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False)
     elapsed = time.perf_counter() - started
     return {
@@ -254,6 +313,20 @@ def _seconds(text: str) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
     return seconds
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} is negative; give 0 or more")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability between 0 and 1")
+    return value
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -325,6 +398,26 @@ def get_args_parser() -> argparse.ArgumentParser:
         type=float,
         default=4.0,
         help="softmax temperature for distillation (default: 4)",
+    )
+    p.add_argument(
+        "--mixup-alpha",
+        type=_non_negative,
+        default=0.0,
+        help="MixUp: blend pairs of faces and their labels, the share drawn from "
+        "Beta(alpha, alpha); 0 = off (default: 0)",
+    )
+    p.add_argument(
+        "--cutmix-alpha",
+        type=_non_negative,
+        default=0.0,
+        help="CutMix: paste a box from another face, labels in proportion to its area; "
+        "0 = off; with --mixup-alpha too, each batch gets one of the two (default: 0)",
+    )
+    p.add_argument(
+        "--mix-prob",
+        type=_probability,
+        default=1.0,
+        help="share of the batches that MixUp/CutMix mixes (default: 1)",
     )
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (default: auto)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads, 0 = all cores")
@@ -401,6 +494,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.augment == "auto":
         args.augment = "device" if device.type == "cuda" else "workers"
     augment_rng = torch.Generator(device).manual_seed(args.seed)
+    mix_rng = random.Random(args.seed)  # noqa: S311  (augmentation, not secrets)
     augment = None
     if args.augment == "device":
         augment = functools.partial(
@@ -501,6 +595,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             generator.set_state(checkpoint["loader_rng"])
             if checkpoint.get("augment_rng_device") == device.type:  # CPU and CUDA states differ
                 augment_rng.set_state(checkpoint["augment_rng"])
+            if "mix_rng" in checkpoint:
+                mix_rng.setstate(checkpoint["mix_rng"])
         print(
             f"resumed from {args.resume} at epoch {start_epoch} (best hold-out {best_acc:.4f})",
             flush=True,
@@ -534,6 +630,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             ema,
             teachers,
             augment,
+            mix_rng,
         )
         candidates = {"model": model} | ({"ema": ema.module} if ema is not None else {})
         scores = {}
@@ -587,6 +684,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             "loader_rng": generator.get_state(),
             "augment_rng": augment_rng.get_state(),
             "augment_rng_device": device.type,
+            "mix_rng": mix_rng.getstate(),
         }
         save_atomic(checkpoint, output_dir / "checkpoint.pth")
         if args.portable_checkpoint:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from ml.evaluate import evaluate
 from ml.inference import DEFAULT_MODEL_FILE
 from ml.models import build_model
 from ml.presets import FaceEvalPreset
-from ml.train import distillation_loss, ensemble_logits, get_args_parser, main
+from ml.train import distillation_loss, ensemble_logits, get_args_parser, main, mix_batch
 from ml.utils import amp_useful, bf16_is_native, load_weights
 
 from .tiny import tiny_train_argv
@@ -153,6 +154,86 @@ def test_it_augments_on_the_device_when_asked(tiny_npz: Path, tmp_path: Path, ca
     assert model(torch.zeros(1, 1, 48, 48)).shape == (1, 7)
     main(_args(tiny_npz, tmp_path / "auto", "--epochs", "1"))
     assert "augmentation: workers" in capsys.readouterr().out
+
+
+# --- MixUp and CutMix -------------------------------------------------------------------------
+
+
+def _two_faces() -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of two distinguishable faces (all zeros, all ones) of classes 1 and 4."""
+    return torch.stack([torch.zeros(1, 48, 48), torch.ones(1, 48, 48)]), torch.tensor([1, 4])
+
+
+def test_mixup_blends_faces_and_labels_in_the_same_proportion() -> None:
+    images, targets = _two_faces()
+    for seed in range(20):
+        mixed, soft = mix_batch(images, targets, 7, random.Random(seed), mixup_alpha=0.4)
+        assert torch.allclose(soft.sum(1), torch.ones(2))
+        for face, probs in zip(mixed, soft, strict=True):
+            # Each face is one uniform blend, and its share of the ones-face (class 4) is
+            # the target's probability of class 4; nothing else gets any.
+            assert torch.allclose(face, face.flatten()[0].expand_as(face))
+            assert face.flatten()[0].item() == pytest.approx(probs[4].item(), abs=1e-6)
+            assert probs[1].item() + probs[4].item() == pytest.approx(1.0)
+
+
+def test_cutmix_pastes_a_box_and_weighs_labels_by_its_area() -> None:
+    images, targets = _two_faces()
+    boxes = 0
+    for seed in range(20):
+        mixed, soft = mix_batch(images, targets, 7, random.Random(seed), cutmix_alpha=1.0)
+        for face, probs, own in zip(mixed, soft, targets, strict=True):
+            # The share of the face the box took from the other one (0 when a face was
+            # paired with itself): the ones on the zeros-face, the zeros on the ones-face.
+            pasted = face.mean().item() if own == 1 else 1.0 - face.mean().item()
+            assert probs[own].item() == pytest.approx(1.0 - pasted, abs=1e-6)
+            assert probs.sum().item() == pytest.approx(1.0)
+            boxes += pasted > 0
+    assert boxes > 10  # mostly a real box (paired with the other face), not an empty one
+
+
+def test_mixing_is_reproducible_and_can_skip_batches() -> None:
+    images, targets = torch.randn(8, 1, 48, 48), torch.arange(8) % 7
+    first = mix_batch(images, targets, 7, random.Random(3), mixup_alpha=0.4, cutmix_alpha=1.0)
+    again = mix_batch(images, targets, 7, random.Random(3), mixup_alpha=0.4, cutmix_alpha=1.0)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    kept, one_hot = mix_batch(images, targets, 7, random.Random(3), mixup_alpha=0.4, prob=0.0)
+    assert kept is images
+    assert torch.equal(one_hot, nn.functional.one_hot(targets, 7).float())
+
+
+@pytest.mark.parametrize(
+    ("option", "bad", "message"),
+    [
+        ("--mixup-alpha", "-1", "'-1' is negative"),
+        ("--cutmix-alpha", "nan", "'nan' is negative"),
+        ("--mix-prob", "1.5", "'1.5' is not a probability between 0 and 1"),
+    ],
+)
+def test_bad_mixing_options_are_clear_errors(option: str, bad: str, message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        get_args_parser().parse_args([option, bad])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("augment", ["workers", "device"])
+def test_it_trains_with_mixup_and_cutmix_and_resumes_their_generator(
+    tiny_npz: Path, tmp_path: Path, augment: str
+) -> None:
+    out = tmp_path / "run"
+    mixing = ("--mixup-alpha", "0.4", "--cutmix-alpha", "1.0", "--augment", augment)
+    main(_args(tiny_npz, out, "--epochs", "1", *mixing))
+    checkpoint = torch.load(out / "checkpoint.pth", weights_only=False)
+    state = checkpoint["mix_rng"]
+    assert state != random.Random(0).getstate()  # it drew, and its state was saved
+    result = main(
+        _args(tiny_npz, out, "--epochs", "2", *mixing, "--resume", str(out / "checkpoint.pth"))
+    )
+    assert [row["epoch"] for row in result["history"]] == [0, 1]
+    assert 0.0 <= result["history"][-1]["train_acc"] <= 1.0
+    model, _, _ = load_weights(out / "best.pt")
+    assert model(torch.zeros(1, 1, 48, 48)).shape == (1, 7)
 
 
 # --- Sized to a time limit (a GPU lease, a session) --------------------------------------------
