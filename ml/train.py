@@ -304,29 +304,29 @@ def export_model(
     }
 
 
+def _number(text: str, low: float, high: float, expected: str) -> float:
+    """A finite number from ``low`` to ``high`` for argparse; anything else (words, nan,
+    inf, out of range) is a clear error saying what was ``expected``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and low <= value <= high):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {expected}")
+    return value
+
+
 def _seconds(text: str) -> float:
     """--time-limit: a finite number of seconds, 0 (no limit) or more."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
-    return seconds
+    return _number(text, 0.0, math.inf, "a number of seconds (0 or more)")
 
 
 def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{text!r} is negative; give 0 or more")
-    return value
+    return _number(text, 0.0, math.inf, "a number (0 or more)")
 
 
 def _probability(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a probability between 0 and 1")
-    return value
+    return _number(text, 0.0, 1.0, "a probability between 0 and 1")
 
 
 def get_args_parser() -> argparse.ArgumentParser:

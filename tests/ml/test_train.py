@@ -205,9 +205,12 @@ def test_mixing_is_reproducible_and_can_skip_batches() -> None:
 @pytest.mark.parametrize(
     ("option", "bad", "message"),
     [
-        ("--mixup-alpha", "-1", "'-1' is negative"),
-        ("--cutmix-alpha", "nan", "'nan' is negative"),
+        ("--mixup-alpha", "-1", "'-1' is not a number (0 or more)"),
+        ("--cutmix-alpha", "nan", "'nan' is not a number (0 or more)"),
+        ("--cutmix-alpha", "inf", "'inf' is not a number (0 or more)"),
+        ("--mixup-alpha", "lots", "'lots' is not a number (0 or more)"),
         ("--mix-prob", "1.5", "'1.5' is not a probability between 0 and 1"),
+        ("--mix-prob", "half", "'half' is not a probability between 0 and 1"),
     ],
 )
 def test_bad_mixing_options_are_clear_errors(option: str, bad: str, message: str, capsys) -> None:
