@@ -579,6 +579,15 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         if checkpoint.get("portable"):
             print("portable checkpoint: momentum and EMA restart from the weights", flush=True)
         start_epoch = checkpoint["epoch"] + 1
+        saved_epochs = getattr(checkpoint.get("args"), "epochs", args.epochs)
+        if saved_epochs != args.epochs:
+            # The cosine schedule's position is a step count, so a new length moves the
+            # learning rate at once (a run fitted by --time-limit saved its fitted length).
+            print(
+                f"--epochs {args.epochs} differs from the {saved_epochs} the checkpoint was "
+                f"running to: the learning rate jumps to that schedule's",
+                flush=True,
+            )
         best_acc = checkpoint.get("best_acc", 0.0)
         history = checkpoint.get("history", [])
         if best_acc and not (output_dir / "best.pt").exists():

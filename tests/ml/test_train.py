@@ -273,12 +273,15 @@ def test_a_bad_time_limit_is_a_clear_error(bad: str, capsys) -> None:
 
 def test_a_time_limit_shortens_the_run(tiny_npz: Path, tmp_path: Path, capsys) -> None:
     """A limit that one epoch already spends: the run stops after it instead of going on to
-    --epochs, and the checkpoint records the fitted length."""
+    --epochs, and the checkpoint records the fitted length; resuming it with the original
+    --epochs (the easy mistake) says that the schedule changes length."""
     out = tmp_path / "run"
     result = main(_args(tiny_npz, out, "--epochs", "5", "--time-limit", "1e-6"))
     assert [row["epoch"] for row in result["history"]] == [0]
     assert torch.load(out / "checkpoint.pth", weights_only=False)["args"].epochs == 1
     assert "--time-limit 1e-06s: 1 epochs in all" in capsys.readouterr().out
+    main(_args(tiny_npz, out, "--epochs", "2", "--resume", str(out / "checkpoint.pth")))
+    assert "--epochs 2 differs from the 1 the checkpoint was running to" in capsys.readouterr().out
 
 
 # --- Warm restarts and distillation ----------------------------------------------------------
