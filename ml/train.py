@@ -585,7 +585,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             # learning rate at once (a run fitted by --time-limit saved its fitted length).
             print(
                 f"--epochs {args.epochs} differs from the {saved_epochs} the checkpoint was "
-                f"running to: the learning rate jumps to that schedule's",
+                "running to: the schedule takes the new length and the learning rate moves "
+                "to its value at this step at once",
                 flush=True,
             )
         best_acc = checkpoint.get("best_acc", 0.0)
