@@ -47,7 +47,7 @@ from ml import EMOTIONS
 from ml.data import FaceArrays, FaceDataset, load_faces, stratified_split
 from ml.evaluate import evaluate
 from ml.models import build_model, count_parameters
-from ml.presets import FaceBatchTrainPreset, FaceEvalPreset, FaceTrainPreset
+from ml.presets import FaceAugmentation, FaceBatchTrainPreset, FaceEvalPreset, FaceTrainPreset
 from ml.utils import amp_useful, load_weights, pick_device, save_atomic
 
 __all__ = [
@@ -304,6 +304,14 @@ def export_model(
     }
 
 
+def augmentation_from_args(args: argparse.Namespace) -> FaceAugmentation:
+    """The training augmentation --rotate, --shift and --zoom ask for; the rest (mirror,
+    jitter, erasing) keeps :class:`ml.presets.FaceAugmentation`'s defaults."""
+    return FaceAugmentation(
+        degrees=args.rotate, translate=args.shift, scale=(1.0 - args.zoom, 1.0 + args.zoom)
+    )
+
+
 def _number(text: str, low: float, high: float, expected: str) -> float:
     """A finite number from ``low`` to ``high`` for argparse; anything else (words, nan,
     inf, out of range) is a clear error saying what was ``expected``."""
@@ -398,6 +406,30 @@ def get_args_parser() -> argparse.ArgumentParser:
         type=float,
         default=4.0,
         help="softmax temperature for distillation (default: 4)",
+    )
+    # The geometric augmentation's strength (defaults: FaceAugmentation's, mild, since
+    # FER-2013's faces are aligned crops; published FER-2013 recipes shift and zoom by 20 %).
+    default_augmentation = FaceAugmentation()
+    p.add_argument(
+        "--rotate",
+        type=functools.partial(_number, low=0.0, high=180.0, expected="degrees from 0 to 180"),
+        default=default_augmentation.degrees,
+        metavar="DEGREES",
+        help="rotate each face by up to this many degrees either way (default: %(default)s)",
+    )
+    p.add_argument(
+        "--shift",
+        type=functools.partial(_number, low=0.0, high=0.5, expected="a share from 0 to 0.5"),
+        default=default_augmentation.translate,
+        metavar="SHARE",
+        help="shift each face by up to this share of its size, each axis (default: %(default)s)",
+    )
+    p.add_argument(
+        "--zoom",
+        type=functools.partial(_number, low=0.0, high=0.9, expected="a share from 0 to 0.9"),
+        default=round(default_augmentation.scale[1] - 1.0, 6),
+        metavar="SHARE",
+        help="scale each face by 1 +- up to this share (default: %(default).2f)",
     )
     p.add_argument(
         "--mixup-alpha",
@@ -495,15 +527,23 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         args.augment = "device" if device.type == "cuda" else "workers"
     augment_rng = torch.Generator(device).manual_seed(args.seed)
     mix_rng = random.Random(args.seed)  # noqa: S311  (augmentation, not secrets)
+    augmentation = augmentation_from_args(args)
     augment = None
     if args.augment == "device":
         augment = functools.partial(
-            FaceBatchTrainPreset(**eval_preset.params()), generator=augment_rng
+            FaceBatchTrainPreset(**eval_preset.params(), augmentation=augmentation),
+            generator=augment_rng,
         )
         train_set = FaceDataset(train_faces)  # uint8 faces; the device augments each batch
     else:
-        train_set = FaceDataset(train_faces, FaceTrainPreset(**eval_preset.params()))
-    print(f"augmentation: {args.augment}", flush=True)
+        train_set = FaceDataset(
+            train_faces, FaceTrainPreset(**eval_preset.params(), augmentation=augmentation)
+        )
+    print(
+        f"augmentation: {args.augment} (rotate +-{args.rotate:g} degrees, shift "
+        f"+-{args.shift:.0%}, zoom +-{args.zoom:.0%})",
+        flush=True,
+    )
     generator = torch.Generator().manual_seed(args.seed)
     loader = DataLoader(
         train_set,
@@ -587,6 +627,20 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 f"--epochs {args.epochs} differs from the {saved_epochs} the checkpoint was "
                 "running to: the schedule takes the new length and the learning rate moves "
                 "to its value at this step at once",
+                flush=True,
+            )
+        # Checkpoints from before --rotate/--shift/--zoom trained with their defaults.
+        defaults = get_args_parser()
+        changed = [
+            f"--{name} {saved} -> {getattr(args, name)}"
+            for name in ("rotate", "shift", "zoom")
+            if (saved := getattr(checkpoint.get("args"), name, defaults.get_default(name)))
+            != getattr(args, name)
+        ]
+        if changed:
+            print(
+                f"the augmentation differs from the checkpoint's ({', '.join(changed)}): the "
+                "rest of the run trains with the new one",
                 flush=True,
             )
         best_acc = checkpoint.get("best_acc", 0.0)

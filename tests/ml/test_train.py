@@ -14,7 +14,7 @@ from ml import train
 from ml.evaluate import evaluate
 from ml.inference import DEFAULT_MODEL_FILE
 from ml.models import build_model
-from ml.presets import FaceEvalPreset
+from ml.presets import FaceAugmentation, FaceEvalPreset
 from ml.train import distillation_loss, ensemble_logits, get_args_parser, main, mix_batch
 from ml.utils import amp_useful, bf16_is_native, load_weights
 
@@ -154,6 +154,66 @@ def test_it_augments_on_the_device_when_asked(tiny_npz: Path, tmp_path: Path, ca
     assert model(torch.zeros(1, 1, 48, 48)).shape == (1, 7)
     main(_args(tiny_npz, tmp_path / "auto", "--epochs", "1"))
     assert "augmentation: workers" in capsys.readouterr().out
+
+
+def test_the_augmentation_options_default_to_the_presets_mild_geometry() -> None:
+    assert train.augmentation_from_args(get_args_parser().parse_args([])) == FaceAugmentation()
+    stronger = get_args_parser().parse_args(["--rotate", "10", "--shift", "0.2", "--zoom", "0.2"])
+    assert train.augmentation_from_args(stronger) == FaceAugmentation(
+        degrees=10.0, translate=0.2, scale=(0.8, 1.2)
+    )
+
+
+@pytest.mark.parametrize("augment", ["workers", "device"])
+def test_stronger_augmentation_reaches_the_preset_that_trains(
+    tiny_npz: Path, tmp_path: Path, augment: str, monkeypatch, capsys
+) -> None:
+    """--rotate/--shift/--zoom reach whichever preset augments (per face or per batch), the
+    log says them and the exported model records them."""
+    used: list[FaceAugmentation] = []
+    preset_class = "FaceBatchTrainPreset" if augment == "device" else "FaceTrainPreset"
+    original = getattr(train, preset_class)
+
+    class Spy(original):  # type: ignore[misc, valid-type]
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            used.append(self.augmentation)
+
+    monkeypatch.setattr(train, preset_class, Spy)
+    out = tmp_path / "run"
+    options = ("--rotate", "10", "--shift", "0.2", "--zoom", "0.2", "--augment", augment)
+    main(_args(tiny_npz, out, "--epochs", "1", *options))
+    assert used == [FaceAugmentation(degrees=10.0, translate=0.2, scale=(0.8, 1.2))]
+    assert "rotate +-10 degrees, shift +-20%, zoom +-20%" in capsys.readouterr().out
+    _, _, meta = load_weights(out / "best.pt")
+    assert (meta["train_args"]["shift"], meta["train_args"]["zoom"]) == (0.2, 0.2)
+    # Resuming with other values (here the defaults) says so rather than switching silently.
+    resume = ("--resume", str(out / "checkpoint.pth"), "--augment", augment)
+    main(_args(tiny_npz, out, "--epochs", "2", *resume))
+    assert "(--rotate 10.0 -> 12.0, --shift 0.2 -> 0.08, --zoom 0.2 -> 0.15)" in (
+        capsys.readouterr().out
+    )
+    main(_args(tiny_npz, out, "--epochs", "3", *resume))  # the same again: nothing to say
+    assert "the augmentation differs" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("option", "bad", "message"),
+    [
+        ("--rotate", "200", "'200' is not degrees from 0 to 180"),
+        ("--shift", "0.6", "'0.6' is not a share from 0 to 0.5"),
+        ("--shift", "-0.1", "'-0.1' is not a share from 0 to 0.5"),
+        ("--zoom", "1", "'1' is not a share from 0 to 0.9"),
+        ("--zoom", "nan", "'nan' is not a share from 0 to 0.9"),
+    ],
+)
+def test_bad_augmentation_options_are_clear_errors(
+    option: str, bad: str, message: str, capsys
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        get_args_parser().parse_args([option, bad])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 # --- MixUp and CutMix -------------------------------------------------------------------------
