@@ -410,27 +410,21 @@ def get_args_parser() -> argparse.ArgumentParser:
     # The geometric augmentation's strength (defaults: FaceAugmentation's, mild, since
     # FER-2013's faces are aligned crops; published FER-2013 recipes shift and zoom by 20 %).
     default_augmentation = FaceAugmentation()
-    p.add_argument(
-        "--rotate",
-        type=functools.partial(_number, low=0.0, high=180.0, expected="degrees from 0 to 180"),
-        default=default_augmentation.degrees,
-        metavar="DEGREES",
-        help="rotate each face by up to this many degrees either way (default: %(default)s)",
-    )
-    p.add_argument(
-        "--shift",
-        type=functools.partial(_number, low=0.0, high=0.5, expected="a share from 0 to 0.5"),
-        default=default_augmentation.translate,
-        metavar="SHARE",
-        help="shift each face by up to this share of its size, each axis (default: %(default)s)",
-    )
-    p.add_argument(
-        "--zoom",
-        type=functools.partial(_number, low=0.0, high=0.9, expected="a share from 0 to 0.9"),
-        default=round(default_augmentation.scale[1] - 1.0, 6),
-        metavar="SHARE",
-        help="scale each face by 1 +- up to this share (default: %(default).2f)",
-    )
+    for option, default, high, expected, metavar, what in (
+        ("--rotate", default_augmentation.degrees, 180.0, "degrees from 0 to 180", "DEGREES",
+         "rotate each face by up to this many degrees either way"),
+        ("--shift", default_augmentation.translate, 0.5, "a share from 0 to 0.5", "SHARE",
+         "shift each face by up to this share of its size, each axis"),
+        ("--zoom", round(default_augmentation.scale[1] - 1.0, 6), 0.9, "a share from 0 to 0.9",
+         "SHARE", "scale each face by 1 +- up to this share"),
+    ):  # fmt: skip
+        p.add_argument(
+            option,
+            type=functools.partial(_number, low=0.0, high=high, expected=expected),
+            default=default,
+            metavar=metavar,
+            help=f"{what} (default: %(default)g)",
+        )
     p.add_argument(
         "--mixup-alpha",
         type=_non_negative,

@@ -197,25 +197,6 @@ def test_stronger_augmentation_reaches_the_preset_that_trains(
     assert "the augmentation differs" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    ("option", "bad", "message"),
-    [
-        ("--rotate", "200", "'200' is not degrees from 0 to 180"),
-        ("--shift", "0.6", "'0.6' is not a share from 0 to 0.5"),
-        ("--shift", "-0.1", "'-0.1' is not a share from 0 to 0.5"),
-        ("--zoom", "1", "'1' is not a share from 0 to 0.9"),
-        ("--zoom", "nan", "'nan' is not a share from 0 to 0.9"),
-    ],
-)
-def test_bad_augmentation_options_are_clear_errors(
-    option: str, bad: str, message: str, capsys
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        get_args_parser().parse_args([option, bad])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
-
-
 # --- MixUp and CutMix -------------------------------------------------------------------------
 
 
@@ -271,9 +252,16 @@ def test_mixing_is_reproducible_and_can_skip_batches() -> None:
         ("--mixup-alpha", "lots", "'lots' is not a number (0 or more)"),
         ("--mix-prob", "1.5", "'1.5' is not a probability between 0 and 1"),
         ("--mix-prob", "half", "'half' is not a probability between 0 and 1"),
+        ("--rotate", "200", "'200' is not degrees from 0 to 180"),
+        ("--shift", "0.6", "'0.6' is not a share from 0 to 0.5"),
+        ("--shift", "-0.1", "'-0.1' is not a share from 0 to 0.5"),
+        ("--zoom", "1", "'1' is not a share from 0 to 0.9"),
+        ("--zoom", "nan", "'nan' is not a share from 0 to 0.9"),
     ],
 )
-def test_bad_mixing_options_are_clear_errors(option: str, bad: str, message: str, capsys) -> None:
+def test_bad_mixing_and_augmentation_options_are_clear_errors(
+    option: str, bad: str, message: str, capsys
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         get_args_parser().parse_args([option, bad])
     assert exit_info.value.code == 2
