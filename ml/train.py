@@ -613,7 +613,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         if checkpoint.get("portable"):
             print("portable checkpoint: momentum and EMA restart from the weights", flush=True)
         start_epoch = checkpoint["epoch"] + 1
-        saved_epochs = getattr(checkpoint.get("args"), "epochs", args.epochs)
+        saved_args = checkpoint.get("args")
+        saved_epochs = getattr(saved_args, "epochs", args.epochs)
         if saved_epochs != args.epochs:
             # The cosine schedule's position is a step count, so a new length moves the
             # learning rate at once (a run fitted by --time-limit saved its fitted length).
@@ -628,7 +629,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         changed = [
             f"--{name} {saved} -> {getattr(args, name)}"
             for name in ("rotate", "shift", "zoom")
-            if (saved := getattr(checkpoint.get("args"), name, defaults.get_default(name)))
+            if (saved := getattr(saved_args, name, defaults.get_default(name)))
             != getattr(args, name)
         ]
         if changed:
