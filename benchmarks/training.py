@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.support import FER_VAL  # noqa: E402
 from ml.data import FaceArrays, FaceDataset, load_npz  # noqa: E402
-from ml.models import build_model  # noqa: E402
+from ml.models import MODELS, build_model  # noqa: E402
 from ml.presets import FaceBatchTrainPreset  # noqa: E402
 from ml.train import get_args_parser, train_one_epoch  # noqa: E402
 from ml.utils import bf16_is_native  # noqa: E402
@@ -36,11 +36,18 @@ BATCH_SIZE: int = get_args_parser().get_default("batch_size")
 
 
 def faces_per_second(
-    faces: FaceArrays, *, amp: bool, compile_model: bool, steps: int, repeats: int, width: int
+    faces: FaceArrays,
+    *,
+    amp: bool,
+    compile_model: bool,
+    steps: int,
+    repeats: int,
+    width: int,
+    model_name: str = "emotionnet",
 ) -> tuple[float, float]:
     """(faces/s, seconds of warm-up) for ``steps`` training steps of ``BATCH_SIZE`` on the CPU."""
     args = get_args_parser().parse_args(
-        ["--no-progress", "--max-steps", str(steps), "--width", str(width)]
+        ["--no-progress", "--max-steps", str(steps), "--width", str(width), "--model", model_name]
     )
     args.amp = amp
     torch.manual_seed(0)
@@ -81,7 +88,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--steps", type=int, default=40, help="steps per timed pass (40)")
     parser.add_argument("--repeats", type=int, default=2, help="timed passes, best kept (2)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads, 0 = all (0)")
-    parser.add_argument("--width", type=int, default=32, help="EmotionNet width (32)")
+    parser.add_argument("--model", choices=sorted(MODELS), default="emotionnet")
+    parser.add_argument("--width", type=int, default=32, help="the model's width (32)")
     parser.add_argument(
         "--modes", default="eager,compile", help="eager and/or compile (default: both)"
     )
@@ -96,8 +104,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     faces = load_npz(args.data)
     faces = faces.subset(np.arange(min(len(faces), (args.steps + 3) * BATCH_SIZE)))
     print(
-        f"EmotionNet width {args.width}, batch {BATCH_SIZE}, {torch.get_num_threads()} thread(s), "
-        f"torch {torch.__version__}"
+        f"{args.model} width {args.width}, batch {BATCH_SIZE}, "
+        f"{torch.get_num_threads()} thread(s), torch {torch.__version__}"
     )
     results = {}
     for precision in args.precisions.split(","):
@@ -109,6 +117,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
                 steps=args.steps,
                 repeats=args.repeats,
                 width=args.width,
+                model_name=args.model,
             )
             results[f"{precision} {mode}"] = {"faces_per_s": rate, "warm_up_s": warm_up}
             print(

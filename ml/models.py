@@ -1,11 +1,12 @@
-"""The compact CNN used for 48x48 grayscale faces.
+"""The compact CNNs used for 48x48 grayscale faces, by name in :data:`MODELS`.
 
 ``EmotionNet`` is a small pre-activation-free ResNet: four stages at 48, 24, 12 and 6 pixels,
 each made of two 3x3 convolution blocks with a residual connection, then global average
 pooling and a linear classifier. At the default width (32) it has about 1.2 M parameters
 (4.7 MB in float32) and needs about 0.14 GMAC per face, which keeps classification within a
 few milliseconds on one CPU core while being deep enough (9 conv layers on the main path) to
-reach the low seventies on FER-2013.
+reach about 70 % on FER-2013. ``DeepEmotionNet`` spends the same time per face on
+depth instead (14 convolutions, two residual blocks per stage below full resolution).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 import torch
 from torch import nn
 
-__all__ = ["EmotionNet", "build_model", "count_parameters"]
+__all__ = ["MODELS", "DeepEmotionNet", "EmotionNet", "build_model", "count_parameters"]
 
 
 class ConvBNReLU(nn.Sequential):
@@ -50,6 +51,20 @@ class ResidualStage(nn.Module):
         return self.relu(self.conv2(self.conv1(x)) + self.shortcut(x))
 
 
+def _init_weights(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    # Zero-init the last BN of each residual branch: every stage starts as (almost) identity,
+    # which makes short CPU schedules converge faster (Goyal et al., 2017).
+    for m in model.modules():
+        if isinstance(m, ResidualStage):
+            nn.init.zeros_(m.conv2[1].weight)
+
+
 class EmotionNet(nn.Module):
     """Residual CNN for ``(N, 1, 48, 48)`` float input normalised to roughly zero mean."""
 
@@ -72,27 +87,57 @@ class EmotionNet(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(8 * w, num_classes),
         )
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-        # Zero-init the last BN of each residual branch: every stage starts as (almost) identity,
-        # which makes short CPU schedules converge faster (Goyal et al., 2017).
-        for m in self.modules():
-            if isinstance(m, ResidualStage):
-                nn.init.zeros_(m.conv2[1].weight)
+        _init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))
 
 
+class DeepEmotionNet(nn.Module):
+    """EmotionNet's compute spent on depth: 14 convolutions on the main path instead of 9.
+
+    Two plain convolutions at 48x48 (no residual stage there: full resolution is where
+    EmotionNet spends 40 % of its multiply-adds), then two residual blocks in each stage at
+    24, 12 and 6 pixels, at 1.25, 2.5 and 5 times ``width`` channels. At width 32 that is
+    1.09 M parameters and about the same time per face on one CPU core as EmotionNet at
+    width 32, for a network whose mistakes should differ from EmotionNet's.
+    """
+
+    def __init__(self, num_classes: int = 7, width: int = 32, dropout: float = 0.3) -> None:
+        super().__init__()
+        widths = [width * 5 // 4, width * 5 // 2, width * 5]
+        layers: list[nn.Module] = [ConvBNReLU(1, width), ConvBNReLU(width, width)]
+        channels = width
+        for stage_width in widths:
+            layers.append(nn.MaxPool2d(2))
+            layers += [
+                ResidualStage(channels, stage_width),
+                ResidualStage(stage_width, stage_width),
+            ]
+            channels = stage_width
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(channels, num_classes),
+        )
+        _init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+# Every architecture ml.train can train and ml.utils can load, by the name stored in each
+# checkpoint (``model_name``); all take num_classes, width and dropout.
+MODELS: dict[str, type[nn.Module]] = {"emotionnet": EmotionNet, "emotionnet_deep": DeepEmotionNet}
+
+
 def build_model(name: str = "emotionnet", **kwargs: object) -> nn.Module:
     """Build a model by name; the name and kwargs are stored in every checkpoint."""
-    if name != "emotionnet":
-        raise ValueError(f"unknown model {name!r}; available: 'emotionnet'")
-    return EmotionNet(**kwargs)  # type: ignore[arg-type]
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(map(repr, MODELS))}")
+    return MODELS[name](**kwargs)  # type: ignore[arg-type]
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -101,10 +146,11 @@ def count_parameters(model: nn.Module) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Print a model's size.")
+    parser.add_argument("--model", choices=sorted(MODELS), default="emotionnet")
     parser.add_argument("--width", type=int, default=32, help="base channel width (default: 32)")
     args = parser.parse_args(argv)
-    model = build_model(width=args.width)
-    print(f"EmotionNet(width={args.width}): {count_parameters(model):,} parameters")
+    model = build_model(args.model, width=args.width)
+    print(f"{args.model}(width={args.width}): {count_parameters(model):,} parameters")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from tqdm import tqdm
 from ml import EMOTIONS
 from ml.data import FaceArrays, FaceDataset, load_faces, stratified_split
 from ml.evaluate import evaluate
-from ml.models import build_model, count_parameters
+from ml.models import MODELS, build_model, count_parameters
 from ml.presets import FaceAugmentation, FaceBatchTrainPreset, FaceEvalPreset, FaceTrainPreset
 from ml.utils import amp_useful, load_weights, pick_device, save_atomic
 
@@ -352,7 +352,12 @@ def get_args_parser() -> argparse.ArgumentParser:
         help="stratified share of --data kept out for early stopping (default: 0.1)",
     )
     p.add_argument("--limit", type=int, default=0, help="use only this many faces (smoke tests)")
-    p.add_argument("--model", default="emotionnet", help="default: emotionnet")
+    p.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default="emotionnet",
+        help="architecture (default: emotionnet; emotionnet_deep: as fast, deeper and narrower)",
+    )
     p.add_argument("--width", type=int, default=32, help="base channel width (default: 32)")
     p.add_argument("--dropout", type=float, default=0.3, help="default: 0.3")
     p.add_argument("--epochs", type=int, default=70, help="default: 70")
