@@ -602,6 +602,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     start_epoch, best_acc, history = 0, 0.0, []
     if args.resume:
         checkpoint = torch.load(args.resume, map_location="cpu", weights_only=False)
+        saved_args = checkpoint.get("args")
+        # The architecture must match, or load_state_dict fails with a list of tensor names.
+        shape = [
+            f"--{name} {saved}"
+            for name in ("model", "width")
+            if (saved := getattr(saved_args, name, getattr(args, name))) != getattr(args, name)
+        ]
+        if shape:
+            raise SystemExit(
+                f"{args.resume} trains another architecture: resume it with {' '.join(shape)}"
+            )
         model.load_state_dict(checkpoint["model"])
         if checkpoint.get("optimizer"):
             optimizer.load_state_dict(checkpoint["optimizer"])
@@ -618,7 +629,6 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         if checkpoint.get("portable"):
             print("portable checkpoint: momentum and EMA restart from the weights", flush=True)
         start_epoch = checkpoint["epoch"] + 1
-        saved_args = checkpoint.get("args")
         saved_epochs = getattr(saved_args, "epochs", args.epochs)
         if saved_epochs != args.epochs:
             # The cosine schedule's position is a step count, so a new length moves the

@@ -56,6 +56,24 @@ def test_it_resumes_from_the_last_checkpoint(tiny_npz: Path, tmp_path: Path) -> 
     assert report["n"] == 14 and 0.0 <= report["accuracy"] <= 1.0
 
 
+@pytest.mark.parametrize(
+    ("other", "told"),
+    [
+        (("--model", "emotionnet_deep"), "--model emotionnet"),
+        (("--width", "16"), "--width 8"),
+    ],
+)
+def test_resuming_as_another_architecture_is_a_clear_error(
+    other: tuple[str, ...], told: str, tiny_npz: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    main(_args(tiny_npz, out, "--epochs", "1"))
+    checkpoint = out / "checkpoint.pth"
+    with pytest.raises(SystemExit, match=f"resume it with {told}$"):
+        main(_args(tiny_npz, out, "--epochs", "2", "--resume", str(checkpoint), *other))
+    assert torch.load(checkpoint, weights_only=False)["epoch"] == 0  # left as it was
+
+
 def test_a_portable_checkpoint_carries_a_run_into_another_session(
     tiny_npz: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
