@@ -502,6 +502,14 @@ def get_args_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _require_architecture(refusal: str, args: argparse.Namespace, **saved: object) -> None:
+    """Refuse weights of another ``--model``/``--width`` with the options that fit them:
+    load_state_dict would fail with a list of mismatched tensor names instead."""
+    differs = [f"--{name} {value}" for name, value in saved.items() if value != getattr(args, name)]
+    if differs:
+        raise SystemExit(f"{refusal} {' '.join(differs)}")
+
+
 def main(args: argparse.Namespace) -> dict[str, Any]:
     print(args, flush=True)
     seed_everything(args.seed)
@@ -560,6 +568,12 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         initial, _, initial_meta = load_weights(args.init_weights)
         if initial_meta["precision"] != "fp32":
             raise ValueError(f"--init-weights {args.init_weights}: an int8 file; give float32")
+        _require_architecture(
+            f"--init-weights {args.init_weights} is another architecture: start from it with",
+            args,
+            model=initial_meta.get("model_name", "emotionnet"),
+            width=initial_meta.get("model_kwargs", {}).get("width", args.width),
+        )
         model.load_state_dict(initial.state_dict())
         print(f"initial weights: {args.init_weights}", flush=True)
     model.to(device).to(memory_format=torch.channels_last)
@@ -603,16 +617,12 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume:
         checkpoint = torch.load(args.resume, map_location="cpu", weights_only=False)
         saved_args = checkpoint.get("args")
-        # The architecture must match, or load_state_dict fails with a list of tensor names.
-        shape = [
-            f"--{name} {saved}"
-            for name in ("model", "width")
-            if (saved := getattr(saved_args, name, getattr(args, name))) != getattr(args, name)
-        ]
-        if shape:
-            raise SystemExit(
-                f"{args.resume} trains another architecture: resume it with {' '.join(shape)}"
-            )
+        _require_architecture(
+            f"{args.resume} trains another architecture: resume it with",
+            args,
+            model=getattr(saved_args, "model", args.model),
+            width=getattr(saved_args, "width", args.width),
+        )
         model.load_state_dict(checkpoint["model"])
         if checkpoint.get("optimizer"):
             optimizer.load_state_dict(checkpoint["optimizer"])

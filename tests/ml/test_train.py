@@ -63,7 +63,7 @@ def test_it_resumes_from_the_last_checkpoint(tiny_npz: Path, tmp_path: Path) -> 
         (("--width", "16"), "--width 8"),
     ],
 )
-def test_resuming_as_another_architecture_is_a_clear_error(
+def test_resuming_or_starting_from_another_architecture_is_a_clear_error(
     other: tuple[str, ...], told: str, tiny_npz: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
@@ -72,6 +72,9 @@ def test_resuming_as_another_architecture_is_a_clear_error(
     with pytest.raises(SystemExit, match=f"resume it with {told}$"):
         main(_args(tiny_npz, out, "--epochs", "2", "--resume", str(checkpoint), *other))
     assert torch.load(checkpoint, weights_only=False)["epoch"] == 0  # left as it was
+    with pytest.raises(SystemExit, match=f"start from it with {told}$"):
+        main(_args(tiny_npz, tmp_path / "new", "--init-weights", str(out / "best.pt"), *other))
+    assert not (tmp_path / "new").exists() or not any((tmp_path / "new").iterdir())
 
 
 def test_a_portable_checkpoint_carries_a_run_into_another_session(
