@@ -65,6 +65,20 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.zeros_(m.conv2[1].weight)
 
 
+def classifier_head(channels: int, num_classes: int, dropout: float) -> nn.Sequential:
+    """Global average pooling, dropout and a linear layer: both architectures end this way.
+
+    A plain ``nn.Sequential`` so that its parameters keep the ``head.3.*`` names that every
+    shipped checkpoint and the int8 graph were saved with.
+    """
+    return nn.Sequential(
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(channels, num_classes),
+    )
+
+
 class EmotionNet(nn.Module):
     """Residual CNN for ``(N, 1, 48, 48)`` float input normalised to roughly zero mean."""
 
@@ -81,12 +95,7 @@ class EmotionNet(nn.Module):
             nn.MaxPool2d(2),
             ResidualStage(4 * w, 8 * w),  # 6x6
         )
-        self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(8 * w, num_classes),
-        )
+        self.head = classifier_head(8 * w, num_classes, dropout)
         _init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,12 +125,7 @@ class DeepEmotionNet(nn.Module):
             ]
             channels = stage_width
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(channels, num_classes),
-        )
+        self.head = classifier_head(channels, num_classes, dropout)
         _init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
