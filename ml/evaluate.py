@@ -10,7 +10,12 @@ the last line printed is one JSON object (``accuracy``, ``macro_f1``, ``n``, ``c
 ``per_class``, ...). Writes the confusion matrix as a PNG (``--plot``).
 
 Several ``--weights`` are evaluated as one ensemble (their probabilities averaged): the check
-before distilling them into one student (``ml.train --teacher A.pt B.pt``). ``--holdout``
+before distilling them into one student (``ml.train --teacher A.pt B.pt``). ``--baseline
+FILE`` also evaluates another model (or ensemble) on the same faces and reports the paired
+difference: its 95 % confidence interval and McNemar's exact test on the faces only one of
+the two gets right. Two models scored on one hold-out are far more alike than two
+independent samples, so this interval is much narrower than either accuracy's own, and it is
+the one that says whether a new model beats the shipped one or only matches it. ``--holdout``
 and ``--holdout-seed`` select the share of ``--data`` that ``ml.train`` keeps out for early
 stopping with the same values, so such choices are made without looking at the report split.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -34,7 +40,14 @@ from ml.data import DatasetError, FaceArrays, load_faces, stratified_split
 from ml.presets import FaceEvalPreset
 from ml.utils import classification_report, confusion_matrix, load_weights, pick_device
 
-__all__ = ["evaluate", "plot_confusion", "predict_probabilities", "main"]
+__all__ = [
+    "evaluate",
+    "paired_comparison",
+    "plot_confusion",
+    "predict_ensemble",
+    "predict_probabilities",
+    "main",
+]
 
 
 @torch.inference_mode()
@@ -69,6 +82,33 @@ def predict_probabilities(
     return torch.cat(out).numpy()
 
 
+def predict_ensemble(
+    members: list[tuple[nn.Module, FaceEvalPreset]],
+    images: np.ndarray | torch.Tensor,
+    *,
+    flip_tta: bool = True,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+) -> np.ndarray:
+    """Probabilities (N, 7) of one model, or of several averaged: ``(model, preset)`` pairs."""
+    return np.mean(
+        [
+            predict_probabilities(
+                model,
+                preset,
+                images,
+                batch_size=batch_size,
+                flip_tta=flip_tta,
+                device=device,
+                amp=amp,
+            )
+            for model, preset in members
+        ],
+        axis=0,
+    )
+
+
 def evaluate(
     members: list[tuple[nn.Module, FaceEvalPreset]],
     faces: FaceArrays,
@@ -81,23 +121,65 @@ def evaluate(
     """Classification report (accuracy, macro_f1, per_class, confusion, n) on ``faces`` of
     one model, or of several as one ensemble (their probabilities averaged): ``members``
     are ``(model, preset)`` pairs."""
-    probs = np.mean(
-        [
-            predict_probabilities(
-                model,
-                preset,
-                faces.images,
-                batch_size=batch_size,
-                flip_tta=flip_tta,
-                device=device,
-                amp=amp,
-            )
-            for model, preset in members
-        ],
-        axis=0,
+    probs = predict_ensemble(
+        members, faces.images, flip_tta=flip_tta, batch_size=batch_size, device=device, amp=amp
     )
     predictions = probs.argmax(axis=1)
     return classification_report(confusion_matrix(faces.labels, predictions, len(EMOTIONS)))
+
+
+def paired_comparison(
+    labels: np.ndarray, predictions: np.ndarray, baseline_predictions: np.ndarray
+) -> dict[str, Any]:
+    """How much more accurate ``predictions`` are than ``baseline_predictions`` on the same faces.
+
+    Returns the accuracy difference (a share, positive when the model is better), its 95 %
+    confidence interval from the paired normal approximation, the two discordant counts
+    (faces only the model gets right, faces only the baseline gets right) and McNemar's exact
+    two-sided p-value: the chance of a split at least this uneven of those faces between two
+    equally accurate models. Faces both get right or both get wrong say nothing about which
+    is better, which is why this is far tighter than comparing two accuracies' own errors.
+    """
+    labels, predictions, baseline_predictions = map(
+        np.asarray, (labels, predictions, baseline_predictions)
+    )
+    if not labels.shape == predictions.shape == baseline_predictions.shape:
+        raise ValueError("labels and both predictions must have the same length")
+    n = len(labels)
+    if n == 0:
+        raise ValueError("no faces to compare on")
+    right = predictions == labels
+    baseline_right = baseline_predictions == labels
+    only_model = int(np.sum(right & ~baseline_right))
+    only_baseline = int(np.sum(baseline_right & ~right))
+    difference = (only_model - only_baseline) / n
+    # Variance of the mean of the per-face differences (+1, 0 or -1).
+    variance = ((only_model + only_baseline) / n - difference**2) / n
+    margin = 1.959964 * math.sqrt(max(variance, 0.0))
+    discordant = only_model + only_baseline
+    tail = sum(math.comb(discordant, i) for i in range(min(only_model, only_baseline) + 1))
+    p_value = min(1.0, 2 * tail / 2**discordant) if discordant else 1.0
+    return {
+        "n": n,
+        "accuracy": float(right.mean()),
+        "baseline_accuracy": float(baseline_right.mean()),
+        "difference": difference,
+        "ci95": [difference - margin, difference + margin],
+        "only_model_right": only_model,
+        "only_baseline_right": only_baseline,
+        "mcnemar_p": p_value,
+    }
+
+
+def format_comparison(comparison: dict[str, Any]) -> str:
+    low, high = (100 * bound for bound in comparison["ci95"])
+    return (
+        f"against the baseline ({comparison['baseline']}, accuracy "
+        f"{comparison['baseline_accuracy']:.4f}): {100 * comparison['difference']:+.2f} "
+        f"points, 95 % CI {low:+.2f} to {high:+.2f}; faces only this model gets right "
+        f"{comparison['only_model_right']}, only the baseline {comparison['only_baseline_right']}"
+        f"; McNemar exact p = {comparison['mcnemar_p']:.3g}"
+    )
 
 
 def plot_confusion(matrix: np.ndarray, path: str | Path, title: str = "") -> None:
@@ -172,6 +254,14 @@ def get_args_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", required=True, help=".npz, fer2013-style .csv, or image folder")
     parser.add_argument(
+        "--baseline",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="also evaluate this model (several: one ensemble) on the same faces and report "
+        "the paired accuracy difference with its 95 %% confidence interval and McNemar's test",
+    )
+    parser.add_argument(
         "--usage", default=None, help="csv only: keep rows with this Usage (e.g. PrivateTest)"
     )
     parser.add_argument(
@@ -212,22 +302,29 @@ def main(argv: list[str] | None = None) -> int:
                 stratified_split(faces.labels, args.holdout, seed=args.holdout_seed)[1]
             )
         loaded = [load_weights(path) for path in args.weights]
+        baseline = [load_weights(path) for path in args.baseline]
     except (DatasetError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     device = pick_device(args.device)
     precisions = sorted({meta["precision"] for _, _, meta in loaded})
-    if "int8" in precisions and device.type != "cpu":
+    if device.type != "cpu" and any(meta["precision"] == "int8" for *_, meta in loaded + baseline):
         print(f"int8 model: evaluating on the CPU, not {device}", file=sys.stderr)
         device = torch.device("cpu")
-    members = [
-        (model.to(device).to(memory_format=torch.channels_last), preset)
-        for model, preset, _ in loaded
-    ]
+
+    def predict(models: list[tuple[nn.Module, FaceEvalPreset, dict]]) -> np.ndarray:
+        members = [
+            (model.to(device).to(memory_format=torch.channels_last), preset)
+            for model, preset, _ in models
+        ]
+        probs = predict_ensemble(
+            members, faces.images, flip_tta=args.flip_tta, batch_size=args.batch_size, device=device
+        )
+        return probs.argmax(axis=1)
+
     started = time.perf_counter()
-    report = evaluate(
-        members, faces, flip_tta=args.flip_tta, batch_size=args.batch_size, device=device
-    )
+    predictions = predict(loaded)
+    report = classification_report(confusion_matrix(faces.labels, predictions, len(EMOTIONS)))
     report.update(
         weights=", ".join(args.weights),
         data=str(args.data),
@@ -236,7 +333,14 @@ def main(argv: list[str] | None = None) -> int:
         seconds=round(time.perf_counter() - started, 2),
         precision=", ".join(precisions),
     )
+    if baseline:
+        report["comparison"] = {
+            "baseline": ", ".join(args.baseline),
+            **paired_comparison(faces.labels, predictions, predict(baseline)),
+        }
     print(format_report(report))
+    if baseline:
+        print(format_comparison(report["comparison"]))
     if args.plot:
         plot_confusion(
             np.array(report["confusion"]),

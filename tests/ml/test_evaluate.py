@@ -8,10 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
+from ml import EMOTIONS
 from ml.data import load_faces
 from ml.evaluate import main as evaluate_main
-from ml.evaluate import predict_probabilities
+from ml.evaluate import paired_comparison, predict_probabilities
 from ml.utils import classification_report, confusion_matrix, load_weights
 
 from .tiny import tiny_train_argv
@@ -36,6 +38,75 @@ def test_it_computes_metrics_from_a_confusion_matrix() -> None:
     # Macro-F1 averages only the classes present in the data (angry, disgust, happy, neutral).
     f1 = [2 / 3, 0.8, 0.8, 2 / 3]
     assert report["macro_f1"] == pytest.approx(sum(f1) / 4)
+
+
+def test_paired_comparison_counts_the_faces_only_one_model_gets_right() -> None:
+    labels = np.arange(10) % 7
+    model = labels.copy()
+    model[[0, 1, 2]] = (labels[[0, 1, 2]] + 1) % 7  # 7 right
+    baseline = labels.copy()
+    baseline[[3, 4, 5, 6, 0]] = (labels[[3, 4, 5, 6, 0]] + 1) % 7  # 5 right
+    result = paired_comparison(labels, model, baseline)
+    assert result["accuracy"] == pytest.approx(0.7)
+    assert result["baseline_accuracy"] == pytest.approx(0.5)
+    # Faces 3-6: only the model; faces 1, 2: only the baseline; face 0: neither.
+    assert (result["only_model_right"], result["only_baseline_right"]) == (4, 2)
+    assert result["difference"] == pytest.approx(0.2)
+    # Per-face differences: four +1, two -1, four 0: variance of their mean (0.6 - 0.2**2) / 10.
+    margin = 1.959964 * np.sqrt(0.056)
+    assert result["ci95"] == pytest.approx([0.2 - margin, 0.2 + margin])
+    # McNemar exact: 2 * P(X <= 2), X ~ Binomial(6, 1/2) = 2 * (1 + 6 + 15) / 64.
+    assert result["mcnemar_p"] == pytest.approx(44 / 64)
+
+
+def test_paired_comparison_of_a_model_with_itself_and_against_scipy() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 7, 500)
+    same = paired_comparison(labels, labels, labels)
+    assert same["difference"] == 0 and same["ci95"] == [0, 0] and same["mcnemar_p"] == 1.0
+    model = np.where(rng.random(500) < 0.75, labels, (labels + 1) % 7)
+    baseline = np.where(rng.random(500) < 0.70, labels, (labels + 2) % 7)
+    result = paired_comparison(labels, model, baseline)
+    stats = pytest.importorskip("scipy.stats")
+    expected = stats.binomtest(
+        result["only_model_right"], result["only_model_right"] + result["only_baseline_right"]
+    ).pvalue
+    assert result["mcnemar_p"] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="same length"):
+        paired_comparison(labels, model[:-1], baseline)
+    with pytest.raises(ValueError, match="no faces"):
+        paired_comparison(labels[:0], model[:0], baseline[:0])
+
+
+def test_it_compares_with_a_baseline_on_the_same_faces(
+    tiny_model: Path, tiny_npz: Path, tmp_path: Path, capsys
+) -> None:
+    model, preset, _ = load_weights(tiny_model)
+    faces = load_faces(tiny_npz)
+    predictions = predict_probabilities(model, preset, faces.images).argmax(1)
+    # The baseline: a model that always says "happy" (a checkpoint of the tiny model whose
+    # classifier ignores the face), so that the two disagree on known faces.
+    checkpoint = torch.load(tiny_model, map_location="cpu", weights_only=False)
+    state = checkpoint["state_dict"] if "state_dict" in checkpoint else checkpoint["model"]
+    state["head.3.weight"].zero_()
+    state["head.3.bias"].copy_(torch.arange(7) == EMOTIONS.index("happy"))
+    happy = tmp_path / "always_happy.pt"
+    torch.save(checkpoint, happy)
+    argv = ["--weights", str(tiny_model), "--data", str(tiny_npz), "--plot", ""]
+    assert evaluate_main([*argv, "--baseline", str(happy), "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    comparison = json.loads(lines[-1])["comparison"]
+    expected = paired_comparison(
+        faces.labels, predictions, np.full(len(faces), EMOTIONS.index("happy"))
+    )
+    assert comparison == {"baseline": str(happy), **expected}
+    assert comparison["baseline_accuracy"] == pytest.approx(
+        np.mean(faces.labels == EMOTIONS.index("happy"))
+    )
+    assert any(line.startswith("against the baseline (") for line in lines)
+
+    assert evaluate_main([*argv, "--baseline", str(tmp_path / "missing.pt")]) == 2
+    assert "missing.pt" in capsys.readouterr().err
 
 
 def test_it_prints_a_report_and_ends_with_one_json_line(
