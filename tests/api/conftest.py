@@ -84,6 +84,16 @@ def probabilities_for(label: str, confidence: float = 0.7) -> dict[str, float]:
     return {name: confidence if name == label else rest for name in EMOTIONS}
 
 
+def a_moment_ago_today() -> datetime:
+    """A few minutes ago, but never before today's local midnight.
+
+    Tests that ask for "today" or "yesterday" must not find these readings on the
+    other side of midnight when the suite happens to run just after it.
+    """
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+    return max(timezone.now() - timedelta(minutes=5), midnight)
+
+
 @pytest.fixture
 def make_reading(db) -> Callable[..., EmotionReading]:
     def make(
@@ -99,7 +109,7 @@ def make_reading(db) -> Callable[..., EmotionReading]:
             visitor=visitor,
             visit=visit,
             probabilities=probabilities_for(label),
-            recorded_at=recorded_at or timezone.now() - timedelta(minutes=5),
+            recorded_at=recorded_at or a_moment_ago_today(),
             source=ReadingSource.LIVE,
         )
         return readings_save(readings=[reading])[0]

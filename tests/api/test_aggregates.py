@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from museum_site.api.models import ApiScope
@@ -92,6 +93,24 @@ def test_it_filters_by_days_and_source(api, reader, exhibit, crowd_readings):
     assert body["total"]["hidden"] is True
     body = api.get(v1("aggregates/?source=clip"), **reader.headers).json()
     assert body["source"] == "clip" and body["museum"]["hidden"] is True
+
+
+def test_readings_just_after_midnight_count_for_today_not_yesterday(
+    api, reader, exhibit, crowd, make_reading
+):
+    # A CI run at 00:05 once found the fixtures' "a few minutes ago" readings under yesterday.
+    just_after_midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time(0, 2)))
+    with time_machine.travel(just_after_midnight, tick=False):
+        for profile in crowd:
+            make_reading(exhibit=exhibit, visitor=profile)
+        rollup_sync()
+        today = timezone.localdate()
+        for day, hidden in ((today, False), (today - timedelta(days=1), True)):
+            body = api.get(
+                v1(f"exhibits/{exhibit.slug}/emotions/?date_from={day}&date_to={day}"),
+                **reader.headers,
+            ).json()
+            assert body["total"]["hidden"] is hidden, day
 
 
 @pytest.mark.parametrize(
