@@ -17,6 +17,7 @@ from ml import EMOTIONS
 from museum_site.api.models import ApiKey, ApiScope, VisitorToken
 from museum_site.api.services import api_key_create, visitor_token_create
 from museum_site.core.models import Exhibit, VisitorProfile
+from museum_site.reports.dates import day_bounds
 
 ALL_SCOPES = tuple(ApiScope.values)
 
@@ -90,7 +91,8 @@ def a_moment_ago_today() -> datetime:
     Tests that ask for "today" or "yesterday" must not find these readings on the
     other side of midnight when the suite happens to run just after it.
     """
-    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+    today = timezone.localdate()
+    midnight, _ = day_bounds(today, today)
     return max(timezone.now() - timedelta(minutes=5), midnight)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from museum_site.api.models import ApiScope
+from museum_site.reports.dates import day_bounds
 from museum_site.reports.services import rollup_sync
 from tests.api.conftest import v1
 
@@ -99,7 +100,8 @@ def test_readings_just_after_midnight_count_for_today_not_yesterday(
     api, reader, exhibit, crowd, make_reading
 ):
     # A CI run at 00:05 once found the fixtures' "a few minutes ago" readings under yesterday.
-    just_after_midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time(0, 2)))
+    today = timezone.localdate()
+    just_after_midnight = day_bounds(today, today)[0] + timedelta(minutes=2)
     with time_machine.travel(just_after_midnight, tick=False):
         for profile in crowd:
             make_reading(exhibit=exhibit, visitor=profile)
